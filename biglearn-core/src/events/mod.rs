@@ -1,0 +1,1 @@
+//! Typed course and ecosystem events of the wire protocol (api.md §4–§5).

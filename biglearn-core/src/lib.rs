@@ -1,0 +1,19 @@
+//! # biglearn-core
+//!
+//! The pure core of biglearn: no I/O, no threads required, compiles to wasm32.
+//!
+//! - [`ids`]: newtype ids over uuids ([`ids::CourseId`], [`ids::ExerciseId`], …).
+//! - [`events`]: the typed course and ecosystem events of the wire protocol,
+//!   with validation that reports every problem with its JSON path.
+//! - [`log`]: the event-stream rules ([`log::plan_append`],
+//!   [`log::fetch_events`]) and the storage traits [`log::EventLog`] and
+//!   [`log::BundleLog`]; [`memory::MemoryStore`] implements them in memory.
+//! - [`sparfa`]: sparse factor analysis: fitting, learner inference, CLUEs, TeSR.
+
+pub mod events;
+pub mod ids;
+pub mod log;
+pub mod memory;
+pub mod sparfa;
+#[cfg(feature = "testing")]
+pub mod testing;

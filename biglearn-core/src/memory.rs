@@ -1,0 +1,1 @@
+//! In-memory implementation of the storage traits.

@@ -1,0 +1,1 @@
+//! The public storage conformance suite (feature `testing`).

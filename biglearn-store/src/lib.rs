@@ -1,0 +1,4 @@
+//! # biglearn-store
+//!
+//! diesel implementations of `biglearn-core`'s storage traits on SQLite (bundled,
+//! the embedded default) and PostgreSQL.
