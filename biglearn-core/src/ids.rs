@@ -8,7 +8,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use uuid::Uuid;
 
 /// A string that is not an 8-4-4-4-12 hex uuid.
@@ -38,12 +38,32 @@ pub fn parse_uuid(text: &str) -> Result<Uuid, InvalidUuid> {
     })
 }
 
+/// The serde side of [`parse_uuid`]: human-readable formats must carry the
+/// 8-4-4-4-12 string (the `uuid` crate alone would also take braces, urns and
+/// the simple form); binary formats use the uuid's own encoding.
+fn deserialize_uuid<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Uuid, D::Error> {
+    if deserializer.is_human_readable() {
+        let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        parse_uuid(&text).map_err(serde::de::Error::custom)
+    } else {
+        Uuid::deserialize(deserializer)
+    }
+}
+
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
         #[serde(transparent)]
         pub struct $name(Uuid);
+
+        /// Deserializes with the strict parser of [`parse_uuid`] (decision A9)
+        /// from human-readable formats; binary formats use the uuid bytes.
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserialize_uuid(deserializer).map(Self)
+            }
+        }
 
         impl $name {
             /// Wraps an already-parsed uuid.
@@ -183,6 +203,24 @@ mod tests {
         }
     }
 
+    #[test]
+    fn serde_uses_the_strict_parser() {
+        let ok: TrialId =
+            serde_json::from_str("\"A1B2C3D4-0000-7000-8000-ABCDEFABCDEF\"").expect("valid");
+        assert_eq!(ok.to_string(), "a1b2c3d4-0000-7000-8000-abcdefabcdef");
+        for bad in [
+            "\"{a1b2c3d4-0000-7000-8000-abcdefabcdef}\"",
+            "\"a1b2c3d4000070008000abcdefabcdef\"",
+            "\"urn:uuid:a1b2c3d4-0000-7000-8000-abcdefabcdef\"",
+            "17",
+        ] {
+            let err = serde_json::from_str::<TrialId>(bad).expect_err(bad);
+            assert!(!err.to_string().is_empty());
+        }
+        let err = serde_json::from_str::<TrialId>("\"nope\"").expect_err("bad");
+        assert!(err.to_string().contains("8-4-4-4-12"), "{err}");
+    }
+
     proptest::proptest! {
         #[test]
         fn display_parse_round_trip(bytes in proptest::array::uniform16(0u8..)) {
@@ -190,6 +228,8 @@ mod tests {
             proptest::prop_assert_eq!(ExerciseId::parse(&id.to_string()).expect("round trip"), id);
             let json = serde_json::to_string(&id).expect("serialize");
             proptest::prop_assert_eq!(serde_json::from_str::<ExerciseId>(&json).expect("deserialize"), id);
+            let upper = id.to_string().to_uppercase();
+            proptest::prop_assert_eq!(ExerciseId::parse(&upper).expect("upper case"), id);
         }
     }
 }

@@ -14,6 +14,8 @@ pub mod events;
 pub mod ids;
 pub mod log;
 pub mod memory;
+pub mod projection;
+pub mod scheduler;
 pub mod sparfa;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -4,16 +4,19 @@
 //! - [`types`]: streams, events, requests and answers.
 //! - [`append`]: the pure rules that decide what an append group stores
 //!   ([`plan_append`]); every backend runs them inside its write transaction.
+//! - [`bundle`]: the pure rules of per-course bundles, confirmed watermarks
+//!   and open gaps (O2b, O3).
 //! - [`fetch`]: the pure fair-fetch algorithm of api.md §4.7 ([`fetch_events`])
 //!   over three primitive queries a backend answers ([`FetchSource`]).
 //! - [`EventLog`] / [`BundleLog`]: the storage traits; [`crate::memory`] holds
 //!   the in-memory implementation and `biglearn-store` the SQL ones.
 
 pub mod append;
+pub mod bundle;
 pub mod fetch;
 pub mod types;
 
-pub use append::{plan_append, AppendPlan, AppendSnapshot, MetadataAssignment};
+pub use append::{plan_append, AppendPlan, AppendSnapshot, MetadataAssignment, SnapshotKeys};
 pub use fetch::{fetch_events, FetchSource};
 pub use types::*;
 

@@ -1,0 +1,46 @@
+//! Criterion benchmark of SPARFA fitting on synthetic data (sparfa.md F1 evidence sizes).
+//!
+//! `cargo bench --bench sparfa_fit`; set `RAYON_NUM_THREADS=1` for single-thread numbers.
+
+use std::time::Duration;
+
+use biglearn_core::sparfa::data::CellMatrix;
+use biglearn_core::sparfa::fit::{fit, FitOptions};
+use biglearn_core::sparfa::synth::{generate, SynthConfig};
+use criterion::{criterion_group, criterion_main, Criterion};
+
+fn bench_fit(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sparfa_fit");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(500));
+    let sizes = [
+        ("1000x200x20_d0.5", 1_000, 200, 20, 0.5, 10),
+        ("10000x1000x100_500k", 10_000, 1_000, 100, 0.05, 60),
+    ];
+    for (name, learners, questions, concepts, density, seconds) in sizes {
+        let data = match generate(&SynthConfig {
+            learners,
+            questions,
+            concepts,
+            density,
+            seed: 0,
+        }) {
+            Ok(d) => d,
+            Err(e) => panic!("synthetic data: {e}"),
+        };
+        let r = &data.responses;
+        let cells = match CellMatrix::new(r.num_learners(), r.num_questions(), r.cells()) {
+            Ok(c) => c,
+            Err(e) => panic!("cells: {e}"),
+        };
+        let options = FitOptions::default();
+        group.measurement_time(Duration::from_secs(seconds));
+        group.bench_function(name, |b| {
+            b.iter(|| fit(&cells, &data.hints, r.question_ids(), &options).map(|f| f.objective))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_fit);
+criterion_main!(benches);

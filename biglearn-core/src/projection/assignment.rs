@@ -1,0 +1,430 @@
+//! create_update_assignment and record_response (scheduler.md §1.4, §1.6,
+//! README S3, sparfa.md §3.3, S1 fix 14).
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::changes::CourseChanges;
+use super::course::{check_ecosystem, CourseState};
+use super::{EcosystemCatalog, Issues, ProblemKind};
+use crate::events::{CreateUpdateAssignment, Datetime, RecordResponse};
+use crate::ids::{
+    AssignmentId, BookContainerId, CalculationId, EcosystemId, ExerciseId, ResponseId, StudentId,
+};
+use crate::log::SequenceNumber;
+use crate::scheduler::{AssignedExercise, Instant};
+
+/// One assignment as its latest create_update_assignment left it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignmentState {
+    /// The student.
+    pub student: StudentId,
+    /// The assignment's own ecosystem.
+    pub ecosystem: EcosystemId,
+    /// `assignment_type`, as sent.
+    pub assignment_type: String,
+    /// `created_at` (the opening time when `opens_at` is missing, S3).
+    pub created_at: Datetime,
+    /// `updated_at`.
+    pub updated_at: Datetime,
+    /// `exclusion_info.opens_at`.
+    pub opens_at: Option<Datetime>,
+    /// `exclusion_info.due_at`.
+    pub due_at: Option<Datetime>,
+    /// `exclusion_info.feedback_at`.
+    pub feedback_at: Option<Datetime>,
+    /// `exclusion_info.closes_at`, verbatim and otherwise unused (S3).
+    pub closes_at: Option<Datetime>,
+    /// `assigned_book_container_uuids`, de-duplicated, in order.
+    pub book_containers: Vec<BookContainerId>,
+    /// `assigned_exercises`.
+    pub exercises: Vec<AssignedExercise>,
+    /// `goal_num_tutor_assigned_pes` (`None` = absent or null).
+    pub goal_num_pes: Option<u32>,
+    /// `goal_num_tutor_assigned_spes`.
+    pub goal_num_spes: Option<u32>,
+    /// `pes_are_assigned`.
+    pub pes_are_assigned: bool,
+    /// `spes_are_assigned`.
+    pub spes_are_assigned: bool,
+    /// `is_deleted`.
+    pub is_deleted: bool,
+    /// `pes.calculation_uuid`.
+    pub pes_calculation: Option<CalculationId>,
+    /// `spes.calculation_uuid`.
+    pub spes_calculation: Option<CalculationId>,
+    /// The sequence number of the latest update.
+    pub sequence_number: SequenceNumber,
+}
+
+impl AssignmentState {
+    /// `needs_pes` of §1.6(a); a deleted assignment needs nothing (S1 fix 2).
+    pub fn needs_pes(&self) -> bool {
+        !self.is_deleted && !self.pes_are_assigned && self.goal_num_pes != Some(0)
+    }
+
+    /// `needs_spes` of §1.6(a); a deleted assignment needs nothing.
+    pub fn needs_spes(&self) -> bool {
+        !self.is_deleted && !self.spes_are_assigned && self.goal_num_spes != Some(0)
+    }
+
+    /// When feedback becomes visible: `feedback_at`, else `due_at` (S3).
+    pub fn feedback_visible_at(&self) -> Option<Instant> {
+        self.feedback_at.as_ref().or(self.due_at.as_ref()).map(Instant::from)
+    }
+}
+
+/// One issued trial (AssignedExercise, §1.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrialState {
+    /// The assignment that issued it (the first one, insert-or-ignore).
+    pub assignment: AssignmentId,
+    /// The exercise issued.
+    pub exercise: ExerciseId,
+    /// Placed as a PE.
+    pub is_pe: bool,
+    /// Placed as an SPE.
+    pub is_spe: bool,
+}
+
+/// The latest answer to one trial (the Response row, §1.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrialResponse {
+    /// The latest response's uuid.
+    pub response: ResponseId,
+    /// Who answered.
+    pub student: StudentId,
+    /// The exercise answered.
+    pub exercise: ExerciseId,
+    /// The response's ecosystem.
+    pub ecosystem: EcosystemId,
+    /// The latest answer's correctness.
+    pub is_correct: bool,
+    /// Whether the latest answer is real.
+    pub is_real: bool,
+    /// The earliest `responded_at` of the trial.
+    pub first_responded_at: Instant,
+    /// The latest `responded_at` of the trial.
+    pub last_responded_at: Instant,
+    /// The latest response's sequence number (tiebreaker after `responded_at`).
+    pub sequence_number: SequenceNumber,
+    /// Whether the trial has had a real response (counted once per trial
+    /// towards its group, S1 fix 14).
+    pub counted_real: bool,
+}
+
+/// The first real response of a student to an exercise (sparfa.md §3.3:
+/// earliest `responded_at`, ties by response uuid).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirstResponse {
+    /// The response.
+    pub response: ResponseId,
+    /// The trial answered.
+    pub trial: crate::ids::TrialId,
+    /// Correctness.
+    pub is_correct: bool,
+    /// When it was answered.
+    pub responded_at: Instant,
+}
+
+impl CourseState {
+    pub(crate) fn create_update_assignment(
+        &mut self,
+        body: &CreateUpdateAssignment,
+        seq: SequenceNumber,
+        catalog: &impl EcosystemCatalog,
+        changes: &mut CourseChanges,
+        issues: &mut Issues,
+    ) {
+        let id = body.assignment_uuid;
+        let ecosystem = catalog
+            .ecosystem(body.ecosystem_uuid)
+            .filter(|e| e.imported);
+        if check_ecosystem(catalog, body.ecosystem_uuid, "the assignment's", issues) {
+            if let Some(eco) = ecosystem {
+                for e in &body.assigned_exercises {
+                    if !eco.contains_exercise(e.exercise_uuid) {
+                        issues.push((
+                            ProblemKind::ExerciseNotInEcosystem,
+                            format!(
+                                "assignment {id}: exercise {} of trial {} is not in ecosystem {}",
+                                e.exercise_uuid, e.trial_uuid, body.ecosystem_uuid
+                            ),
+                        ));
+                    }
+                }
+                for bc in &body.assigned_book_container_uuids {
+                    if !eco.contains_book_container(*bc) {
+                        issues.push((
+                            ProblemKind::BookContainerNotInEcosystem,
+                            format!(
+                                "assignment {id}: book container {bc} is not in ecosystem {}",
+                                body.ecosystem_uuid
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        let info = body.exclusion_info.as_option();
+        let date = |pick: fn(&crate::events::ExclusionInfo) -> Option<&Datetime>| {
+            info.and_then(pick).cloned()
+        };
+        let mut book_containers = Vec::new();
+        for bc in &body.assigned_book_container_uuids {
+            if !book_containers.contains(bc) {
+                book_containers.push(*bc);
+            }
+        }
+        let new = AssignmentState {
+            student: body.student_uuid,
+            ecosystem: body.ecosystem_uuid,
+            assignment_type: body.assignment_type.clone(),
+            created_at: body.created_at.clone(),
+            updated_at: body.updated_at.clone(),
+            opens_at: date(|i| i.opens_at.as_option()),
+            due_at: date(|i| i.due_at.as_option()),
+            feedback_at: date(|i| i.feedback_at.as_option()),
+            closes_at: date(|i| i.closes_at.as_option()),
+            book_containers,
+            exercises: body
+                .assigned_exercises
+                .iter()
+                .map(|e| AssignedExercise {
+                    trial: e.trial_uuid,
+                    exercise: e.exercise_uuid,
+                    is_pe: e.is_pe,
+                    is_spe: e.is_spe,
+                })
+                .collect(),
+            goal_num_pes: body.goal_num_tutor_assigned_pes.as_option().copied(),
+            goal_num_spes: body.goal_num_tutor_assigned_spes.as_option().copied(),
+            pes_are_assigned: body.pes_are_assigned,
+            spes_are_assigned: body.spes_are_assigned,
+            is_deleted: body.is_deleted,
+            pes_calculation: body
+                .pes
+                .as_option()
+                .and_then(|p| p.calculation_uuid.as_option().copied()),
+            spes_calculation: body
+                .spes
+                .as_option()
+                .and_then(|p| p.calculation_uuid.as_option().copied()),
+            sequence_number: seq,
+        };
+        let old = self.assignments.get(&id).cloned();
+        if let Some(old) = &old {
+            if old.student != new.student {
+                issues.push((
+                    ProblemKind::AssignmentStudentChanged,
+                    format!(
+                        "assignment {id} moved from student {} to student {}",
+                        old.student, new.student
+                    ),
+                ));
+                if let Some(set) = self.assignments_by_student.get_mut(&old.student) {
+                    set.remove(&id);
+                }
+            }
+        }
+        let mut joined_answered = false;
+        for e in &new.exercises {
+            match self.trials.get(&e.trial) {
+                Some(trial) if trial.assignment != id => issues.push((
+                    ProblemKind::TrialReused,
+                    format!(
+                        "assignment {id}: trial {} was issued by assignment {} already",
+                        e.trial, trial.assignment
+                    ),
+                )),
+                Some(_) => {}
+                None => {
+                    joined_answered |= self.responses.contains_key(&e.trial);
+                    self.trials.insert(
+                        e.trial,
+                        TrialState {
+                            assignment: id,
+                            exercise: e.exercise,
+                            is_pe: e.is_pe,
+                            is_spe: e.is_spe,
+                        },
+                    );
+                }
+            }
+        }
+        let dates_changed = old.as_ref().map_or(true, |o| {
+            (&o.opens_at, &o.due_at, &o.feedback_at, o.is_deleted)
+                != (&new.opens_at, &new.due_at, &new.feedback_at, new.is_deleted)
+        });
+        let trials_changed = old.as_ref().map_or(true, |o| o.exercises != new.exercises);
+        let answered = new
+            .exercises
+            .iter()
+            .any(|e| self.responses.contains_key(&e.trial));
+        if new.needs_pes() || new.needs_spes() || (new.is_deleted && old.is_some()) {
+            changes.assignment_exercises.insert(id);
+        }
+        let student = new.student;
+        self.assignments_by_student
+            .entry(student)
+            .or_default()
+            .insert(id);
+        self.assignments.insert(id, new);
+        if dates_changed || trials_changed {
+            // Anti-cheating and de-duplication (§2.2, §2.9) and the SPE
+            // history read this assignment's trials and dates.
+            changes.worst_areas.insert(student);
+            changes
+                .assignment_exercises
+                .extend(self.needing_assignments(student));
+        }
+        if joined_answered || (dates_changed && answered) {
+            self.mark_clues_of(student, changes);
+        }
+    }
+
+    pub(crate) fn record_response(
+        &mut self,
+        body: &RecordResponse,
+        seq: SequenceNumber,
+        catalog: &impl EcosystemCatalog,
+        changes: &mut CourseChanges,
+        issues: &mut Issues,
+    ) {
+        let trial = self.trials.get(&body.trial_uuid).copied();
+        let mut group = None;
+        if check_ecosystem(catalog, body.ecosystem_uuid, "the response's", issues) {
+            group = catalog
+                .ecosystem(body.ecosystem_uuid)
+                .and_then(|e| e.group_of(body.exercise_uuid));
+            if group.is_none() {
+                issues.push((
+                    ProblemKind::ExerciseNotInEcosystem,
+                    format!(
+                        "response {}: exercise {} is not in ecosystem {}",
+                        body.response_uuid, body.exercise_uuid, body.ecosystem_uuid
+                    ),
+                ));
+            }
+        }
+        match trial {
+            None => issues.push((
+                ProblemKind::UnknownTrial,
+                format!(
+                    "response {}: trial {} was not issued by any assignment; stored, but \
+                     unused until an assignment issues it",
+                    body.response_uuid, body.trial_uuid
+                ),
+            )),
+            Some(t) => {
+                let student = self.assignments.get(&t.assignment).map(|a| a.student);
+                if t.exercise != body.exercise_uuid || student != Some(body.student_uuid) {
+                    issues.push((
+                        ProblemKind::TrialMismatch,
+                        format!(
+                            "response {}: trial {} issued exercise {} to {:?}, answered as \
+                             exercise {} by student {}",
+                            body.response_uuid,
+                            body.trial_uuid,
+                            t.exercise,
+                            student,
+                            body.exercise_uuid,
+                            body.student_uuid
+                        ),
+                    ));
+                }
+                if group.is_none() {
+                    group = self
+                        .assignments
+                        .get(&t.assignment)
+                        .and_then(|a| catalog.ecosystem(a.ecosystem))
+                        .and_then(|e| e.group_of(body.exercise_uuid));
+                }
+            }
+        }
+        let at = Instant::from(&body.responded_at);
+        let previous = self.responses.get(&body.trial_uuid).copied();
+        let latest = previous.map_or(true, |p| (at, seq) >= (p.last_responded_at, p.sequence_number));
+        let mut stored = match previous {
+            Some(p) if !latest => p,
+            _ => TrialResponse {
+                response: body.response_uuid,
+                student: body.student_uuid,
+                exercise: body.exercise_uuid,
+                ecosystem: body.ecosystem_uuid,
+                is_correct: body.is_correct,
+                is_real: body.is_real_response,
+                first_responded_at: at,
+                last_responded_at: at,
+                sequence_number: seq,
+                counted_real: false,
+            },
+        };
+        if let Some(p) = previous {
+            stored.first_responded_at = p.first_responded_at.min(at);
+            stored.counted_real = p.counted_real;
+        }
+        if body.is_real_response && !stored.counted_real {
+            stored.counted_real = true;
+            if let Some(group) = group {
+                *changes.group_response_counts.entry(group).or_insert(0) += 1;
+            }
+        }
+        if body.is_real_response {
+            self.record_first_real(body, at);
+        }
+        let changed = previous != Some(stored);
+        self.responses.insert(body.trial_uuid, stored);
+        if changed && trial.is_some() {
+            let student = body.student_uuid;
+            self.mark_clues_of(student, changes);
+            changes.worst_areas.insert(student);
+            changes
+                .assignment_exercises
+                .extend(self.needing_assignments(student));
+        }
+    }
+
+    fn record_first_real(&mut self, body: &RecordResponse, at: Instant) {
+        let first = FirstResponse {
+            response: body.response_uuid,
+            trial: body.trial_uuid,
+            is_correct: body.is_correct,
+            responded_at: at,
+        };
+        let by_exercise = self
+            .first_real_responses
+            .entry(body.student_uuid)
+            .or_default();
+        match by_exercise.get(&body.exercise_uuid) {
+            Some(old) if (old.responded_at, old.response) <= (at, body.response_uuid) => {}
+            _ => {
+                by_exercise.insert(body.exercise_uuid, first);
+            }
+        }
+    }
+
+    /// Marks the student's CLUEs and the teacher CLUEs of its containers.
+    fn mark_clues_of(&self, student: StudentId, changes: &mut CourseChanges) {
+        changes.student_clues.insert(student);
+        changes
+            .teacher_clues
+            .extend(self.student_containers(student).iter().copied());
+    }
+
+    /// The student's assignments that need PEs or SPEs.
+    fn needing_assignments(&self, student: StudentId) -> BTreeSet<AssignmentId> {
+        self.assignments_by_student
+            .get(&student)
+            .into_iter()
+            .flatten()
+            .filter(|id| {
+                self.assignments
+                    .get(id)
+                    .is_some_and(|a| a.needs_pes() || a.needs_spes())
+            })
+            .copied()
+            .collect()
+    }
+}

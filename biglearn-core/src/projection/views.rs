@@ -1,0 +1,282 @@
+//! Conversions from projected state to the input types of
+//! [`crate::scheduler`] (scheduler.md §2.1, §2.5, §3.1, §3.2).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::assignment::{AssignmentState, TrialResponse};
+use super::course::CourseState;
+use super::EcosystemCatalog;
+use crate::ids::{AssignmentId, BookContainerId, CourseContainerId, EcosystemId, ExerciseId, StudentId};
+use crate::scheduler::{
+    clue_exercises, clue_target, select_clue_responses, student_history_at, Assignment,
+    AssignmentType, BookContainerMappings, ClueAudience, ClueCandidate, ClueResponses,
+    CourseExclusions, EcosystemView, ExerciseCatalog, Instant, Response,
+};
+
+/// The inputs of one CLUE row: the target container of the course's current
+/// ecosystem, its exercises and the responses that count (§3.1, §3.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClueInput {
+    /// The target book container, in `ecosystem`.
+    pub book_container: BookContainerId,
+    /// The course's current ecosystem.
+    pub ecosystem: EcosystemId,
+    /// The CLUE's exercises (CLUE pools of the target and every container
+    /// mapping to it, minus exclusions — S1 fix 7).
+    pub exercises: Vec<ExerciseId>,
+    /// The counted responses and, for a student, when hidden answers become
+    /// visible.
+    pub responses: ClueResponses,
+}
+
+/// A course's state together with the indexed ecosystems it refers to: the
+/// one place that builds scheduler inputs. Build it once per batch of
+/// calculations; it borrows the course.
+#[derive(Debug)]
+pub struct CourseViews<'a> {
+    course: &'a CourseState,
+    views: BTreeMap<EcosystemId, EcosystemView>,
+    catalog: ExerciseCatalog,
+    mappings: BookContainerMappings,
+}
+
+impl<'a> CourseViews<'a> {
+    /// Indexes every imported ecosystem the course refers to (current,
+    /// initial, preparations, mappings, assignments, responses); the current
+    /// ecosystem's exercise groups take precedence in the catalog.
+    pub fn new(course: &'a CourseState, ecosystems: &impl EcosystemCatalog) -> Self {
+        let mut ids: Vec<EcosystemId> = Vec::new();
+        let mut push = |id: EcosystemId| {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        };
+        course.current_ecosystem.into_iter().for_each(&mut push);
+        course.initial_ecosystem.into_iter().for_each(&mut push);
+        for p in course.preparations.values() {
+            push(p.ecosystem);
+            push(p.from_ecosystem);
+        }
+        for m in &course.mappings {
+            push(m.from_ecosystem);
+            push(m.to_ecosystem);
+        }
+        let mut others: BTreeSet<EcosystemId> =
+            course.assignments.values().map(|a| a.ecosystem).collect();
+        others.extend(course.responses.values().map(|r| r.ecosystem));
+        others.into_iter().for_each(&mut push);
+        let states: Vec<_> = ids
+            .iter()
+            .filter_map(|id| ecosystems.ecosystem(*id))
+            .filter(|e| e.imported)
+            .collect();
+        let catalog = ExerciseCatalog::new(states.iter().flat_map(|e| e.exercise_groups()));
+        let views = states.iter().map(|e| (e.id, e.view())).collect();
+        CourseViews {
+            course,
+            views,
+            catalog,
+            mappings: course.book_container_mappings(),
+        }
+    }
+
+    /// The course.
+    pub fn course(&self) -> &CourseState {
+        self.course
+    }
+
+    /// The view of `ecosystem`, when it is imported and referred to.
+    pub fn view(&self, ecosystem: EcosystemId) -> Option<&EcosystemView> {
+        self.views.get(&ecosystem)
+    }
+
+    /// The view of the course's current ecosystem.
+    pub fn current_view(&self) -> Option<&EcosystemView> {
+        self.course.current_ecosystem.and_then(|e| self.view(e))
+    }
+
+    /// Every exercise version of the indexed ecosystems with its group.
+    pub fn catalog(&self) -> &ExerciseCatalog {
+        &self.catalog
+    }
+
+    /// The course's book-container mappings.
+    pub fn mappings(&self) -> &BookContainerMappings {
+        &self.mappings
+    }
+
+    /// The course's exclusion lists.
+    pub fn exclusions(&self) -> &CourseExclusions {
+        &self.course.exclusions
+    }
+
+    /// The student's answered trials as the scheduler's [`Response`]s.
+    pub fn student_responses(&self, student: StudentId) -> Vec<Response> {
+        self.course
+            .responses
+            .iter()
+            .filter(|(_, r)| r.student == student)
+            .map(|(trial, r)| response(*trial, r))
+            .collect()
+    }
+
+    /// One assignment as the scheduler's [`Assignment`], with its
+    /// `student_history_at` at `now` (§1.6(a), S1 fix 6).
+    pub fn assignment(&self, id: AssignmentId, now: Instant) -> Option<Assignment> {
+        let state = self.course.assignments.get(&id)?;
+        let responses: Vec<Response> = state
+            .exercises
+            .iter()
+            .filter_map(|e| {
+                self.course
+                    .responses
+                    .get(&e.trial)
+                    .filter(|r| r.student == state.student)
+                    .map(|r| response(e.trial, r))
+            })
+            .collect();
+        let mut assignment = scheduler_assignment(id, state);
+        assignment.student_history_at = student_history_at(&assignment, &responses, now);
+        Some(assignment)
+    }
+
+    /// Every assignment of `student` (deleted ones included; the scheduler
+    /// skips them), in uuid order.
+    pub fn student_assignments(&self, student: StudentId, now: Instant) -> Vec<Assignment> {
+        self.course
+            .assignments_by_student
+            .get(&student)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.assignment(*id, now))
+            .collect()
+    }
+
+    /// The CLUE inputs of `student` at `now` (§3.1, §3.2): one per target
+    /// container of its answered, assigned exercises, mapped into the
+    /// course's current ecosystem; answers whose feedback is pending are
+    /// hidden and set `recalculate_at`. Only rows that are written.
+    pub fn student_clues(&self, student: StudentId, now: Instant) -> Vec<ClueInput> {
+        self.clue_inputs(&BTreeSet::from([student]), ClueAudience::Student, now)
+    }
+
+    /// The teacher CLUE inputs of course container `container` (§3.1, §3.2):
+    /// every answer of every student below it, whatever the feedback date.
+    pub fn teacher_clues(&self, container: CourseContainerId, now: Instant) -> Vec<ClueInput> {
+        match self.course.containers.get(&container) {
+            Some(node) if !node.students.is_empty() => {
+                self.clue_inputs(&node.students, ClueAudience::Teacher, now)
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The responses of `students` that join an issued trial of a known
+    /// assignment, as CLUE candidates with their response ecosystems.
+    fn candidates(
+        &self,
+        students: &BTreeSet<StudentId>,
+    ) -> Vec<(EcosystemId, ClueCandidate)> {
+        self.course
+            .responses
+            .iter()
+            .filter(|(_, r)| students.contains(&r.student))
+            .filter_map(|(trial, r)| {
+                let issued = self.course.trials.get(trial)?;
+                let assignment = self.course.assignments.get(&issued.assignment)?;
+                Some((
+                    r.ecosystem,
+                    ClueCandidate {
+                        response: r.response,
+                        trial: *trial,
+                        student: r.student,
+                        exercise: r.exercise,
+                        is_correct: r.is_correct,
+                        last_responded_at: r.last_responded_at,
+                        feedback_visible_at: assignment.feedback_visible_at(),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    fn clue_inputs(
+        &self,
+        students: &BTreeSet<StudentId>,
+        audience: ClueAudience,
+        now: Instant,
+    ) -> Vec<ClueInput> {
+        let Some(current) = self.course.current_ecosystem else {
+            return Vec::new();
+        };
+        let candidates = self.candidates(students);
+        let mut targets = BTreeSet::new();
+        for (ecosystem, candidate) in &candidates {
+            if let Some(view) = self.view(*ecosystem) {
+                for bc in view.book_containers_of(candidate.exercise) {
+                    targets.insert(clue_target(&self.mappings, *ecosystem, *bc, current));
+                }
+            }
+        }
+        let candidates: Vec<ClueCandidate> = candidates.into_iter().map(|(_, c)| c).collect();
+        let views: Vec<&EcosystemView> = self.views.values().collect();
+        let mut inputs = Vec::new();
+        for target in targets {
+            let Some(exercises) = clue_exercises(
+                target,
+                current,
+                &views,
+                &self.mappings,
+                &self.course.exclusions,
+                &self.catalog,
+            ) else {
+                continue;
+            };
+            let set: HashSet<ExerciseId> = exercises.iter().copied().collect();
+            let responses = select_clue_responses(&candidates, &set, &self.catalog, audience, now);
+            if responses.is_written(audience) {
+                inputs.push(ClueInput {
+                    book_container: target,
+                    ecosystem: current,
+                    exercises,
+                    responses,
+                });
+            }
+        }
+        inputs
+    }
+}
+
+fn response(trial: crate::ids::TrialId, r: &TrialResponse) -> Response {
+    Response {
+        trial,
+        exercise: r.exercise,
+        is_correct: r.is_correct,
+        first_responded_at: r.first_responded_at,
+        last_responded_at: r.last_responded_at,
+    }
+}
+
+/// The scheduler's [`Assignment`] of a projected one (without its history
+/// date, which needs responses and `now`).
+fn scheduler_assignment(id: AssignmentId, a: &AssignmentState) -> Assignment {
+    Assignment {
+        id,
+        ecosystem: a.ecosystem,
+        assignment_type: AssignmentType::new(a.assignment_type.as_str()),
+        created_at: Instant::from(&a.created_at),
+        opens_at: a.opens_at.as_ref().map(Instant::from),
+        due_at: a.due_at.as_ref().map(Instant::from),
+        feedback_at: a.feedback_at.as_ref().map(Instant::from),
+        book_containers: a.book_containers.clone(),
+        exercises: a.exercises.clone(),
+        goal_num_pes: a.goal_num_pes,
+        goal_num_spes: a.goal_num_spes,
+        pes_are_assigned: a.pes_are_assigned,
+        spes_are_assigned: a.spes_are_assigned,
+        is_deleted: a.is_deleted,
+        student_history_at: None,
+    }
+}

@@ -1,0 +1,328 @@
+//! Fitting `W ≥ 0`, `d` and `U` by minimising the §4.5 objective J (decision F1).
+//!
+//! ```text
+//! J = λ_f Σ_Ω ℓ(y, wᵀu + d) + λ_H Σ_{H=1} W² + λ_H̄ Σ_{H=0} W + λ_d Σ d² + λ_U Σ U²
+//! ```
+//!
+//! The optimiser is exact block coordinate descent, alternating two half-steps:
+//!
+//! 1. **learners**: every `u_l` by cyclic coordinate Newton (see `learners`), all learners
+//!    independently;
+//! 2. **questions**: every `(W[:,q], d_q)` by projected Newton (see `questions`), all
+//!    questions independently; off-hint concepts are screened through their KKT
+//!    condition and only activated when `∂J/∂W_kq < 0` at zero.
+//!
+//! Blocks within a half-step do not interact, so the `parallel` feature runs them on
+//! rayon and the result stays bit-identical to the sequential run. The start is §4.5's
+//! `W = H`, `U = 0`, `d = 0`. Iteration stops when a screening iteration activates
+//! nothing and either every block gradient met in that iteration is below
+//! [`FitOptions::gradient_tolerance`] or J changed by less than
+//! [`FitOptions::relative_tolerance`]; [`crate::sparfa::kkt::kkt_violation`] measures the
+//! §4.6 conditions at the result.
+
+mod learners;
+pub(crate) mod math;
+mod questions;
+
+pub(crate) use learners::{update_learner, LearnerScratch, LearnerStep, Loadings};
+use questions::{update_question, QuestionParams, QuestionScratch, QuestionStep};
+
+use super::data::{CellMatrix, Hints};
+use super::error::{Result, SparfaError};
+use super::model::{Penalties, SparfaModel};
+
+/// Options of [`fit`]. `Default` gives the F1 weights and tight convergence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitOptions {
+    /// Objective weights (F1 defaults).
+    pub penalties: Penalties,
+    /// Keep every loading at its start value `W = H` (the Rasch model): only `U`, `d` move.
+    pub fixed_loadings: bool,
+    /// Upper bound on outer iterations (one learner plus one question half-step each).
+    pub max_iterations: usize,
+    /// Stop when every block gradient of an iteration is below this (absolute).
+    pub gradient_tolerance: f64,
+    /// Or when J decreases by less than this fraction in an iteration.
+    pub relative_tolerance: f64,
+    /// Coordinate sweeps per learner and iteration.
+    pub learner_sweeps: usize,
+    /// Newton iterations per question and iteration.
+    pub question_iterations: usize,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            penalties: Penalties::default(),
+            fixed_loadings: false,
+            max_iterations: 500,
+            gradient_tolerance: 1e-6,
+            relative_tolerance: 1e-10,
+            learner_sweeps: 2,
+            question_iterations: 2,
+        }
+    }
+}
+
+impl FitOptions {
+    fn validate(&self) -> Result<()> {
+        let p = &self.penalties;
+        let checks: [(&'static str, f64, bool); 5] = [
+            ("penalties.data", p.data, p.data > 0.0),
+            ("penalties.hinted", p.hinted, p.hinted > 0.0),
+            ("penalties.unhinted", p.unhinted, p.unhinted >= 0.0),
+            ("penalties.intercept", p.intercept, p.intercept >= 0.0),
+            ("penalties.learner", p.learner, p.learner > 0.0),
+        ];
+        for (name, value, ok) in checks {
+            if !ok || !value.is_finite() {
+                return Err(SparfaError::InvalidOption {
+                    name,
+                    message: format!("{value} is out of range"),
+                });
+            }
+        }
+        if self.max_iterations == 0 {
+            return Err(SparfaError::InvalidOption {
+                name: "max_iterations",
+                message: "must be at least 1".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// One outer iteration, as passed to the progress callback of [`fit_with_progress`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IterationReport {
+    /// 1-based iteration number.
+    pub iteration: usize,
+    /// J after the iteration.
+    pub objective: f64,
+    /// `(J_before − J_after) / J_after`.
+    pub relative_change: f64,
+    /// Largest block gradient met during the iteration (a KKT measure).
+    pub gradient: f64,
+    /// Off-hint loadings activated by screening in this iteration.
+    pub activated: usize,
+    /// Upper bound on iterations, for progress bars.
+    pub max_iterations: usize,
+}
+
+/// The result of [`fit`].
+#[derive(Debug, Clone)]
+pub struct FitOutput {
+    /// The fitted W, d and H, with exact zeros removed from W.
+    pub model: SparfaModel,
+    /// The learners' knowledge at the optimum, learner-major (`concepts` values each);
+    /// every `u_l` is the §5 MAP for the final W, d.
+    pub knowledge: Vec<f64>,
+    /// J at the returned point.
+    pub objective: f64,
+    /// Outer iterations run.
+    pub iterations: usize,
+    /// Whether a stopping rule (not the iteration limit) ended the fit.
+    pub converged: bool,
+}
+
+/// Fits with [`fit_with_progress`] and no progress callback.
+pub fn fit(
+    cells: &CellMatrix,
+    hints: &Hints,
+    question_ids: &[String],
+    options: &FitOptions,
+) -> Result<FitOutput> {
+    fit_with_progress(cells, hints, question_ids, options, &mut |_| {})
+}
+
+/// Fits `W`, `d`, `U` on `cells` with hint mask `hints`; `question_ids` name the
+/// questions (one per row of `cells.by_question`). With no cells, returns `W = H`, `d = 0`
+/// (§2.3). `progress` is called after every outer iteration.
+pub fn fit_with_progress(
+    cells: &CellMatrix,
+    hints: &Hints,
+    question_ids: &[String],
+    options: &FitOptions,
+    progress: &mut dyn FnMut(&IterationReport),
+) -> Result<FitOutput> {
+    options.validate()?;
+    let nq = cells.num_questions;
+    if hints.by_question().len() != nq || question_ids.len() != nq {
+        return Err(SparfaError::Dimension(format!(
+            "{nq} questions in the responses, {} in the hints, {} question ids",
+            hints.by_question().len(),
+            question_ids.len()
+        )));
+    }
+    let k_count = hints.num_concepts();
+    let pen = options.penalties;
+    let mut params: Vec<QuestionParams> = hints
+        .by_question()
+        .iter()
+        .map(|hinted| QuestionParams {
+            loadings: hinted.iter().map(|&k| (k, 1.0)).collect(),
+            hinted: vec![true; hinted.len()],
+            d: 0.0,
+        })
+        .collect();
+    let mut u = vec![0.0; cells.num_learners * k_count];
+    let mut objective = cells.len() as f64 * std::f64::consts::LN_2 * pen.data
+        + params.iter().map(|p| pen.hinted * p.loadings.len() as f64).sum::<f64>();
+    let mut iterations = 0;
+    let mut converged = cells.is_empty();
+    let mut screen_next = true;
+    while !converged && iterations < options.max_iterations {
+        iterations += 1;
+        let screened = screen_next;
+        let learner_step = LearnerStep {
+            data: pen.data,
+            prior: pen.learner,
+            sweeps: options.learner_sweeps,
+            tolerance: options.gradient_tolerance,
+        };
+        let g_learners = learner_half_step(cells, params.as_slice(), &mut u, k_count, learner_step);
+        let question_step = QuestionStep {
+            penalties: pen,
+            fixed_loadings: options.fixed_loadings,
+            iterations: options.question_iterations,
+            tolerance: options.gradient_tolerance,
+            screen: screened,
+        };
+        let reports = question_half_step(cells, &mut params, &u, k_count, question_step);
+        let mut new_objective = penalty_u(&u, &pen);
+        let mut g_questions = 0.0f64;
+        let mut activated = 0;
+        for (r, p) in reports.iter().zip(&params) {
+            new_objective += pen.data * r.loss + penalty_question(p, &pen);
+            g_questions = g_questions.max(r.kkt);
+            activated += r.added;
+        }
+        let relative_change = (objective - new_objective) / new_objective.abs().max(f64::MIN_POSITIVE);
+        objective = new_objective;
+        let gradient = g_learners.max(g_questions);
+        let near = gradient < options.gradient_tolerance || relative_change.abs() < options.relative_tolerance;
+        converged = screened && activated == 0 && near;
+        screen_next = iterations < 3 || iterations % 5 == 0 || near;
+        progress(&IterationReport {
+            iteration: iterations,
+            objective,
+            relative_change,
+            gradient,
+            activated,
+            max_iterations: options.max_iterations,
+        });
+    }
+    // Make every u_l the exact MAP for the final W, d (it is what §5 would return).
+    let polish = LearnerStep {
+        data: pen.data,
+        prior: pen.learner,
+        sweeps: 100,
+        tolerance: options.gradient_tolerance.min(1e-9),
+    };
+    learner_half_step(cells, params.as_slice(), &mut u, k_count, polish);
+    let model = SparfaModel {
+        question_ids: question_ids.to_vec(),
+        concept_ids: hints.concept_ids().to_vec(),
+        loadings: params
+            .iter()
+            .map(|p| p.loadings.iter().copied().filter(|&(_, w)| w > 0.0).collect())
+            .collect(),
+        intercepts: params.iter().map(|p| p.d).collect(),
+        hints: hints.by_question().to_vec(),
+        penalties: pen,
+    };
+    let objective = super::kkt::objective(&model, &u, cells);
+    Ok(FitOutput {
+        model,
+        knowledge: u,
+        objective,
+        iterations,
+        converged,
+    })
+}
+
+fn penalty_u(u: &[f64], pen: &Penalties) -> f64 {
+    pen.learner * u.iter().map(|v| v * v).sum::<f64>()
+}
+
+fn penalty_question(p: &QuestionParams, pen: &Penalties) -> f64 {
+    let mut s = pen.intercept * p.d * p.d;
+    for (&(_, w), &h) in p.loadings.iter().zip(&p.hinted) {
+        s += if h { pen.hinted * w * w } else { pen.unhinted * w };
+    }
+    s
+}
+
+impl Loadings for [QuestionParams] {
+    fn loadings(&self, q: usize) -> &[(u32, f64)] {
+        &self[q].loadings
+    }
+    fn intercept(&self, q: usize) -> f64 {
+        self[q].d
+    }
+}
+
+/// Runs the learner half-step on all learners; returns the largest gradient met.
+pub(crate) fn learner_half_step<L: Loadings + ?Sized>(
+    cells: &CellMatrix,
+    params: &L,
+    u: &mut [f64],
+    k_count: usize,
+    step: LearnerStep,
+) -> f64 {
+    if k_count == 0 {
+        return 0.0;
+    }
+    let work = |scratch: &mut LearnerScratch, (l, row): (usize, &mut [f64])| {
+        let (questions, correct) = cells.by_learner.row(l);
+        update_learner(questions, correct, params, row, step, scratch)
+    };
+    #[cfg(feature = "parallel")]
+    let gradients: Vec<f64> = {
+        use rayon::prelude::*;
+        u.par_chunks_mut(k_count)
+            .enumerate()
+            .map_init(LearnerScratch::default, work)
+            .collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let gradients: Vec<f64> = {
+        let mut scratch = LearnerScratch::default();
+        u.chunks_mut(k_count)
+            .enumerate()
+            .map(|item| work(&mut scratch, item))
+            .collect()
+    };
+    gradients.into_iter().fold(0.0, f64::max)
+}
+
+fn question_half_step(
+    cells: &CellMatrix,
+    params: &mut [QuestionParams],
+    u: &[f64],
+    k_count: usize,
+    step: QuestionStep,
+) -> Vec<questions::QuestionReport> {
+    let work = |scratch: &mut QuestionScratch, (q, p): (usize, &mut QuestionParams)| {
+        let (learners, correct) = cells.by_question.row(q);
+        update_question(learners, correct, u, k_count, p, step, scratch)
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        params
+            .par_iter_mut()
+            .enumerate()
+            .map_init(QuestionScratch::default, work)
+            .collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        let mut scratch = QuestionScratch::default();
+        params
+            .iter_mut()
+            .enumerate()
+            .map(|item| work(&mut scratch, item))
+            .collect()
+    }
+}

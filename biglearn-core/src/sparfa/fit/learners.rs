@@ -1,0 +1,140 @@
+//! The learner block: cyclic coordinate Newton on one learner's knowledge `u_l`.
+//!
+//! For fixed `W`, `d` the learner's part of J is exactly the MAP objective g(u) of §5,
+//! strictly convex with Hessian `Σ κ_q w_q w_qᵀ + 2λ_U I`. Because each `w_q` has one or
+//! two non-zeros, that Hessian is nearly diagonal and exact coordinate minimisation
+//! converges in a few sweeps at a fraction of the cost of a dense Cholesky when the
+//! learner touches many concepts. Concepts the learner's questions do not load on have
+//! zero data gradient, so their optimum is exactly `u_k = 0` (the §5 active set).
+
+use super::math::sigmoid;
+use crate::sparfa::model::{QuestionIndex, SparfaModel};
+
+/// Read access to per-question loadings and intercepts (fit state or fitted model).
+pub(crate) trait Loadings: Sync {
+    /// Non-zero (or active) loadings of question `q` as `(concept, weight)`.
+    fn loadings(&self, q: usize) -> &[(u32, f64)];
+    /// Intercept `d_q`.
+    fn intercept(&self, q: usize) -> f64;
+}
+
+impl Loadings for SparfaModel {
+    fn loadings(&self, q: usize) -> &[(u32, f64)] {
+        &self.loadings[q]
+    }
+    fn intercept(&self, q: usize) -> f64 {
+        self.intercepts[q]
+    }
+}
+
+/// Largest knowledge step per coordinate update; guards the first Newton steps of a
+/// learner whose responses are all correct or all wrong.
+const STEP_CAP: f64 = 2.0;
+
+/// Reusable buffers for [`update_learner`].
+#[derive(Default)]
+pub(crate) struct LearnerScratch {
+    z: Vec<f64>,
+    starts: Vec<usize>,
+    incidence: Vec<(u32, f64)>,
+}
+
+/// Settings of one learner update.
+#[derive(Clone, Copy)]
+pub(crate) struct LearnerStep {
+    /// λ_f.
+    pub data: f64,
+    /// λ_U.
+    pub prior: f64,
+    /// Maximum number of coordinate sweeps.
+    pub sweeps: usize,
+    /// Stop sweeping once every coordinate gradient in a sweep is below this.
+    pub tolerance: f64,
+}
+
+/// Updates `u` (length = concepts) for a learner with the given responses and returns
+/// the largest absolute coordinate gradient met in the first sweep (a KKT measure of the
+/// point the update started from).
+pub(crate) fn update_learner<L: Loadings + ?Sized>(
+    questions: &[QuestionIndex],
+    correct: &[bool],
+    params: &L,
+    u: &mut [f64],
+    step: LearnerStep,
+    scratch: &mut LearnerScratch,
+) -> f64 {
+    let k_count = u.len();
+    let LearnerScratch {
+        z,
+        starts,
+        incidence,
+    } = scratch;
+    z.clear();
+    starts.clear();
+    starts.resize(k_count + 1, 0);
+    for &q in questions {
+        let q = q as usize;
+        let mut zq = params.intercept(q);
+        for &(k, w) in params.loadings(q) {
+            zq += w * u[k as usize];
+            if w > 0.0 {
+                starts[k as usize + 1] += 1;
+            }
+        }
+        z.push(zq);
+    }
+    for k in 0..k_count {
+        starts[k + 1] += starts[k];
+    }
+    incidence.clear();
+    incidence.resize(starts[k_count], (0, 0.0));
+    {
+        let mut next: Vec<usize> = starts[..k_count].to_vec();
+        for (i, &q) in questions.iter().enumerate() {
+            for &(k, w) in params.loadings(q as usize) {
+                if w > 0.0 {
+                    incidence[next[k as usize]] = (i as u32, w);
+                    next[k as usize] += 1;
+                }
+            }
+        }
+    }
+    let two_prior = 2.0 * step.prior;
+    let mut first_max = 0.0f64;
+    for sweep in 0..step.sweeps.max(1) {
+        let mut sweep_max = 0.0f64;
+        for k in 0..k_count {
+            let (a, b) = (starts[k], starts[k + 1]);
+            if a == b {
+                sweep_max = sweep_max.max((two_prior * u[k]).abs());
+                u[k] = 0.0;
+                continue;
+            }
+            let mut g = 0.0;
+            let mut h = 0.0;
+            for &(i, w) in &incidence[a..b] {
+                let p = sigmoid(z[i as usize]);
+                let y = if correct[i as usize] { 1.0 } else { 0.0 };
+                g += w * (p - y);
+                h += w * w * p * (1.0 - p);
+            }
+            let g = step.data * g + two_prior * u[k];
+            let h = step.data * h + two_prior;
+            sweep_max = sweep_max.max(g.abs());
+            let delta = (-g / h).clamp(-STEP_CAP, STEP_CAP);
+            if delta != 0.0 {
+                u[k] += delta;
+                for &(i, w) in &incidence[a..b] {
+                    z[i as usize] += w * delta;
+                }
+            }
+        }
+        if sweep == 0 {
+            first_max = sweep_max;
+        }
+        if sweep_max < step.tolerance {
+            break;
+        }
+    }
+    first_max
+}

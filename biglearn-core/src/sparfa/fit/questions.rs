@@ -1,0 +1,335 @@
+//! The question block: projected Newton on `(W[:,q], d_q)` for one question.
+//!
+//! On the feasible set `W ≥ 0` the ℓ1 term on off-hint loadings is linear, so the block
+//! problem is smooth with bound constraints. Each iteration builds the exact gradient and
+//! Hessian over the question's learners for the *active* loadings (hinted concepts plus
+//! off-hint concepts already non-zero), solves the bound-constrained quadratic model by
+//! projected Gauss–Seidel, and backtracks (Armijo) on the true block objective.
+//! Optional screening computes the off-hint data gradient `Σ_l U_kl r_ql` for every
+//! concept and activates those that violate `∂J/∂W_kq ≥ 0` at zero.
+
+use super::math::softplus_sigmoid;
+use crate::sparfa::model::Penalties;
+
+/// One question's parameters during fitting.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct QuestionParams {
+    /// Active loadings `(concept, weight ≥ 0)`, sorted by concept; hinted concepts are
+    /// always present (possibly at zero), off-hint ones only while non-zero.
+    pub loadings: Vec<(u32, f64)>,
+    /// Whether each active loading is hinted.
+    pub hinted: Vec<bool>,
+    /// Intercept.
+    pub d: f64,
+}
+
+/// Settings of one question update.
+#[derive(Clone, Copy)]
+pub(crate) struct QuestionStep {
+    /// Objective weights.
+    pub penalties: Penalties,
+    /// Loadings are fixed (Rasch): only `d` moves.
+    pub fixed_loadings: bool,
+    /// Maximum Newton iterations.
+    pub iterations: usize,
+    /// Stop when the projected gradient is below this.
+    pub tolerance: f64,
+    /// Screen all off-hint concepts first.
+    pub screen: bool,
+}
+
+/// What a question update reports back.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct QuestionReport {
+    /// Data loss Σ ℓ (unweighted) at the final point.
+    pub loss: f64,
+    /// Largest projected-gradient entry at the starting point (incl. screened concepts).
+    pub kkt: f64,
+    /// Off-hint concepts activated by screening.
+    pub added: usize,
+}
+
+/// Reusable buffers for [`update_question`].
+#[derive(Default)]
+pub(crate) struct QuestionScratch {
+    gather: Vec<f64>,
+    grad: Vec<f64>,
+    hess: Vec<f64>,
+    dense: Vec<f64>,
+    trial: Vec<f64>,
+    delta: Vec<f64>,
+    qgrad: Vec<f64>,
+}
+
+/// Accumulates loss, gradient and Hessian of the data term at `(loadings, d)`.
+/// Variables are the first `nvar` loadings followed by `d`; returns the loss.
+#[allow(clippy::too_many_arguments)]
+fn pass(
+    learners: &[u32],
+    correct: &[bool],
+    u: &[f64],
+    k_count: usize,
+    loadings: &[(u32, f64)],
+    d: f64,
+    nvar: usize,
+    gather: &mut Vec<f64>,
+    grad: &mut [f64],
+    hess: &mut [f64],
+) -> f64 {
+    let m = nvar + 1;
+    grad.iter_mut().for_each(|g| *g = 0.0);
+    hess.iter_mut().for_each(|h| *h = 0.0);
+    gather.resize(loadings.len(), 0.0);
+    let mut loss = 0.0;
+    for (&l, &y) in learners.iter().zip(correct) {
+        let row = &u[l as usize * k_count..(l as usize + 1) * k_count];
+        let mut z = d;
+        for (a, &(k, w)) in loadings.iter().enumerate() {
+            let v = row[k as usize];
+            gather[a] = v;
+            z += w * v;
+        }
+        let (sp, p) = softplus_sigmoid(z);
+        let yv = if y { 1.0 } else { 0.0 };
+        loss += sp - yv * z;
+        let r = p - yv;
+        let kappa = p * (1.0 - p);
+        for a in 0..nvar {
+            let ga = gather[a];
+            grad[a] += r * ga;
+            let kg = kappa * ga;
+            for b in a..nvar {
+                hess[a * m + b] += kg * gather[b];
+            }
+            hess[a * m + nvar] += kg;
+        }
+        grad[nvar] += r;
+        hess[nvar * m + nvar] += kappa;
+    }
+    loss
+}
+
+/// Block objective: λ_f·loss plus the penalties of the question's parameters.
+fn block_objective(loss: f64, loadings: &[(u32, f64)], hinted: &[bool], d: f64, pen: &Penalties) -> f64 {
+    let mut j = pen.data * loss + pen.intercept * d * d;
+    for (&(_, w), &h) in loadings.iter().zip(hinted) {
+        j += if h { pen.hinted * w * w } else { pen.unhinted * w };
+    }
+    j
+}
+
+/// Updates one question's parameters in place for fixed knowledge `u` (learner-major,
+/// `k_count` values per learner).
+pub(crate) fn update_question(
+    learners: &[u32],
+    correct: &[bool],
+    u: &[f64],
+    k_count: usize,
+    params: &mut QuestionParams,
+    step: QuestionStep,
+    scratch: &mut QuestionScratch,
+) -> QuestionReport {
+    let pen = step.penalties;
+    let mut report = QuestionReport::default();
+    if step.screen && !step.fixed_loadings && k_count > 0 && !learners.is_empty() {
+        screen(learners, correct, u, k_count, params, &pen, step.tolerance, scratch, &mut report);
+    }
+    let nvar = if step.fixed_loadings { 0 } else { params.loadings.len() };
+    let m = nvar + 1;
+    let QuestionScratch {
+        gather,
+        grad,
+        hess,
+        trial,
+        delta,
+        qgrad,
+        ..
+    } = scratch;
+    grad.resize(m, 0.0);
+    hess.resize(m * m, 0.0);
+    let mut loss = pass(learners, correct, u, k_count, &params.loadings, params.d, nvar, gather, grad, hess);
+    let mut j = block_objective(loss, &params.loadings, &params.hinted, params.d, &pen);
+    for iter in 0..step.iterations.max(1) {
+        // Full gradient and Hessian of the block objective (upper triangle of `hess`).
+        for a in 0..m {
+            grad[a] *= pen.data;
+            for b in a..m {
+                hess[a * m + b] *= pen.data;
+            }
+        }
+        let mut kkt = 0.0f64;
+        for a in 0..nvar {
+            let w = params.loadings[a].1;
+            if params.hinted[a] {
+                grad[a] += 2.0 * pen.hinted * w;
+                hess[a * m + a] += 2.0 * pen.hinted;
+            } else {
+                grad[a] += pen.unhinted;
+            }
+            kkt = kkt.max(if w > 0.0 { grad[a].abs() } else { (-grad[a]).max(0.0) });
+        }
+        grad[nvar] += 2.0 * pen.intercept * params.d;
+        hess[nvar * m + nvar] += 2.0 * pen.intercept;
+        kkt = kkt.max(grad[nvar].abs());
+        if iter == 0 {
+            report.kkt = report.kkt.max(kkt);
+        }
+        if kkt < step.tolerance {
+            break;
+        }
+        solve_box_qp(grad, hess, m, nvar, &params.loadings, delta, qgrad);
+        let slope: f64 = grad.iter().zip(delta.iter()).map(|(g, s)| g * s).sum();
+        if slope >= 0.0 {
+            break;
+        }
+        let mut t = 1.0;
+        let mut accepted = false;
+        for _ in 0..30 {
+            trial.clear();
+            trial.extend(
+                params
+                    .loadings
+                    .iter()
+                    .enumerate()
+                    .map(|(a, &(_, w))| if a < nvar { (w + t * delta[a]).max(0.0) } else { w }),
+            );
+            let new_d = params.d + t * delta[nvar];
+            let trial_loadings: Vec<(u32, f64)> =
+                params.loadings.iter().zip(trial.iter()).map(|(&(k, _), &w)| (k, w)).collect();
+            let new_loss = pass(learners, correct, u, k_count, &trial_loadings, new_d, nvar, gather, grad, hess);
+            let new_j = block_objective(new_loss, &trial_loadings, &params.hinted, new_d, &pen);
+            if new_j <= j + 1e-4 * t * slope {
+                params.loadings = trial_loadings;
+                params.d = new_d;
+                loss = new_loss;
+                j = new_j;
+                accepted = true;
+                break;
+            }
+            t *= 0.5;
+        }
+        if !accepted {
+            // Restore gradient state is unnecessary: we stop iterating on this block.
+            break;
+        }
+    }
+    // Drop off-hint loadings that reached zero: they stay inactive until screening
+    // finds their KKT condition violated again.
+    if !step.fixed_loadings {
+        let mut keep = 0;
+        for a in 0..params.loadings.len() {
+            if params.hinted[a] || params.loadings[a].1 > 0.0 {
+                params.loadings[keep] = params.loadings[a];
+                params.hinted[keep] = params.hinted[a];
+                keep += 1;
+            }
+        }
+        params.loadings.truncate(keep);
+        params.hinted.truncate(keep);
+    }
+    report.loss = loss;
+    report
+}
+
+/// Projected Gauss–Seidel for `min gᵀs + ½ sᵀHs` with `w_a + s_a ≥ 0` on loadings.
+fn solve_box_qp(
+    grad: &[f64],
+    hess: &[f64],
+    m: usize,
+    nvar: usize,
+    loadings: &[(u32, f64)],
+    delta: &mut Vec<f64>,
+    qgrad: &mut Vec<f64>,
+) {
+    delta.clear();
+    delta.resize(m, 0.0);
+    qgrad.clear();
+    qgrad.extend_from_slice(grad);
+    let h = |a: usize, b: usize| if a <= b { hess[a * m + b] } else { hess[b * m + a] };
+    for _ in 0..200 {
+        let mut change = 0.0f64;
+        let mut size = 0.0f64;
+        for i in 0..m {
+            let hii = h(i, i).max(1e-12);
+            let mut s = delta[i] - qgrad[i] / hii;
+            if i < nvar {
+                s = s.max(-loadings[i].1);
+            }
+            let diff = s - delta[i];
+            if diff != 0.0 {
+                delta[i] = s;
+                for (j, qg) in qgrad.iter_mut().enumerate() {
+                    *qg += h(j, i) * diff;
+                }
+            }
+            change = change.max(diff.abs());
+            size = size.max(s.abs());
+        }
+        if change <= 1e-13 * (1.0 + size) {
+            break;
+        }
+    }
+}
+
+/// Computes the off-hint data gradient for all concepts and activates violators.
+#[allow(clippy::too_many_arguments)]
+fn screen(
+    learners: &[u32],
+    correct: &[bool],
+    u: &[f64],
+    k_count: usize,
+    params: &mut QuestionParams,
+    pen: &Penalties,
+    tolerance: f64,
+    scratch: &mut QuestionScratch,
+    report: &mut QuestionReport,
+) {
+    let dense = &mut scratch.dense;
+    dense.clear();
+    dense.resize(k_count, 0.0);
+    for (&l, &y) in learners.iter().zip(correct) {
+        let row = &u[l as usize * k_count..(l as usize + 1) * k_count];
+        let mut z = params.d;
+        for &(k, w) in &params.loadings {
+            z += w * row[k as usize];
+        }
+        let (_, p) = softplus_sigmoid(z);
+        let r = p - if y { 1.0 } else { 0.0 };
+        for (g, &v) in dense.iter_mut().zip(row) {
+            *g += r * v;
+        }
+    }
+    let mut added = Vec::new();
+    let mut a = 0;
+    for (k, &g) in dense.iter().enumerate() {
+        while a < params.loadings.len() && (params.loadings[a].0 as usize) < k {
+            a += 1;
+        }
+        if a < params.loadings.len() && params.loadings[a].0 as usize == k {
+            continue;
+        }
+        let full = pen.data * g + pen.unhinted;
+        if full < 0.0 {
+            report.kkt = report.kkt.max(-full);
+            // Violations below the tolerance are reported but not acted on, so that
+            // rounding noise cannot keep activating and dropping a loading forever.
+            if -full > tolerance {
+                added.push(k as u32);
+            }
+        }
+    }
+    if added.is_empty() {
+        return;
+    }
+    report.added = added.len();
+    let mut merged: Vec<(u32, f64, bool)> = params
+        .loadings
+        .iter()
+        .zip(&params.hinted)
+        .map(|(&(k, w), &h)| (k, w, h))
+        .chain(added.into_iter().map(|k| (k, 0.0, false)))
+        .collect();
+    merged.sort_by_key(|e| e.0);
+    params.loadings = merged.iter().map(|e| (e.0, e.1)).collect();
+    params.hinted = merged.iter().map(|e| e.2).collect();
+}

@@ -1,0 +1,380 @@
+//! The SQLite backend: one writer connection behind a mutex (SQLite admits
+//! one writer at a time anyway; `BEGIN IMMEDIATE` also serialises writers of
+//! other processes through `busy_timeout`) and an r2d2 pool of read-only
+//! connections that read in WAL snapshots while the writer commits.
+//!
+//! In-memory databases (`:memory:`) exist per connection, so there every read
+//! goes through the writer connection.
+
+use std::sync::{Mutex, MutexGuard};
+
+use biglearn_core::ids::{CourseId, EventId};
+use biglearn_core::log::{
+    fetch_events, plan_append, AppendReceipt, AppendRejection, AppendRequest, Bundle, BundleLimits,
+    ConsumerName, Event, FetchQuery, FetchResponse, OpenGap, SequenceNumber, StoreError,
+    StreamHead, StreamId, StreamKind, StreamMetadata,
+};
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::{SqliteOptions, Synchronous};
+use crate::error::{pool_error, retrying, TxError};
+
+/// The shared queries, compiled for SQLite.
+mod queries {
+    /// The connection type the shared queries run on.
+    type Conn = diesel::SqliteConnection;
+    /// Backend name in errors.
+    const BACKEND: &str = "sqlite";
+    include!("queries/log.rs");
+
+    /// The bundle and watermark queries.
+    pub(crate) mod bundles {
+        include!("queries/bundles.rs");
+    }
+}
+
+/// Backend name in errors.
+const BACKEND: &str = "sqlite";
+
+/// The SQLite schema migrations, embedded in the binary.
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// The settings one SQLite connection reports (read back with `PRAGMA`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionPragmas {
+    /// `PRAGMA journal_mode`: `wal` for files, `memory` for `:memory:`.
+    pub journal_mode: String,
+    /// `PRAGMA synchronous`; `None` if OFF.
+    pub synchronous: Option<Synchronous>,
+    /// `PRAGMA busy_timeout` in milliseconds.
+    pub busy_timeout_ms: i64,
+    /// `PRAGMA foreign_keys`.
+    pub foreign_keys: bool,
+}
+
+/// The settings of the writer and of one pooled reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlitePragmas {
+    /// The writer connection.
+    pub writer: ConnectionPragmas,
+    /// One reader connection; `None` when reads share the writer.
+    pub reader: Option<ConnectionPragmas>,
+}
+
+/// One integer pragma value.
+#[derive(QueryableByName)]
+struct IntPragma {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    value: i64,
+}
+
+/// One text pragma value.
+#[derive(QueryableByName)]
+struct TextPragma {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
+/// Reads back the settings of one connection.
+fn read_pragmas(conn: &mut SqliteConnection) -> Result<ConnectionPragmas, StoreError> {
+    let err = |e: diesel::result::Error| TxError::from(e).into_store(BACKEND, "reading pragmas");
+    // `column` is the pragma's result column (`timeout` for busy_timeout).
+    let int = |conn: &mut SqliteConnection, name: &str, column: &str| -> Result<i64, StoreError> {
+        let rows: Vec<IntPragma> =
+            diesel::sql_query(format!("SELECT {column} AS value FROM pragma_{name}"))
+                .load(conn)
+                .map_err(err)?;
+        rows.first()
+            .map(|row| row.value)
+            .ok_or_else(|| StoreError::Corrupt(format!("PRAGMA {name} returned no row")))
+    };
+    let modes: Vec<TextPragma> =
+        diesel::sql_query("SELECT journal_mode AS value FROM pragma_journal_mode")
+            .load(conn)
+            .map_err(err)?;
+    Ok(ConnectionPragmas {
+        journal_mode: modes
+            .into_iter()
+            .next()
+            .map(|m| m.value)
+            .unwrap_or_default(),
+        synchronous: Synchronous::from_pragma_value(int(conn, "synchronous", "synchronous")?),
+        busy_timeout_ms: int(conn, "busy_timeout", "timeout")?,
+        foreign_keys: int(conn, "foreign_keys", "foreign_keys")? == 1,
+    })
+}
+
+/// The per-connection pragmas (journal mode is per database, set once).
+fn connection_pragmas(options: &SqliteOptions, read_only: bool) -> String {
+    format!(
+        "PRAGMA busy_timeout = {busy}; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
+         PRAGMA cache_size = -{cache}; PRAGMA temp_store = MEMORY; PRAGMA query_only = {ro};",
+        busy = options.busy_timeout.as_millis().min(i32::MAX as u128),
+        sync = options.synchronous.as_sql(),
+        cache = options.cache_size_kib,
+        ro = if read_only { "ON" } else { "OFF" },
+    )
+}
+
+/// Applies the reader pragmas to every pooled connection.
+#[derive(Debug)]
+struct ReaderSetup {
+    pragmas: String,
+}
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ReaderSetup {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(&self.pragmas)
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Whether `path` names a per-connection in-memory database.
+fn is_memory(path: &str) -> bool {
+    path == ":memory:" || path.starts_with("file::memory:") || path.contains("mode=memory")
+}
+
+/// The SQLite store.
+pub(crate) struct SqliteBackend {
+    path: String,
+    options: SqliteOptions,
+    writer: Mutex<SqliteConnection>,
+    readers: Option<Pool<ConnectionManager<SqliteConnection>>>,
+}
+
+impl std::fmt::Debug for SqliteBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteBackend")
+            .field("path", &self.path)
+            .field("options", &self.options)
+            .field("readers", &self.readers.as_ref().map(|p| p.max_size()))
+            .finish()
+    }
+}
+
+/// Opens and configures the writer connection.
+fn open_writer(path: &str, options: &SqliteOptions) -> Result<SqliteConnection, StoreError> {
+    let mut conn = SqliteConnection::establish(path)
+        .map_err(|e| StoreError::Config(format!("cannot open SQLite database at {path:?}: {e}")))?;
+    let config_err = |e: diesel::result::Error| {
+        StoreError::Config(format!("cannot configure SQLite database at {path:?}: {e}"))
+    };
+    // The pragmas run before anything else: `busy_timeout` first so that
+    // switching to WAL waits for other processes instead of failing.
+    conn.batch_execute(&connection_pragmas(options, false))
+        .map_err(config_err)?;
+    if !is_memory(path) {
+        conn.batch_execute("PRAGMA journal_mode = WAL;")
+            .map_err(config_err)?;
+        let mode = read_pragmas(&mut conn)?.journal_mode;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Config(format!(
+                "SQLite database at {path:?} cannot use WAL journaling (journal_mode is {mode:?})"
+            )));
+        }
+    }
+    Ok(conn)
+}
+
+impl SqliteBackend {
+    /// Opens (creating if missing) the database at `path`.
+    pub(crate) fn open(path: &str, options: SqliteOptions) -> Result<Self, StoreError> {
+        let writer = open_writer(path, &options)?;
+        let readers = if is_memory(path) || options.readers == 0 {
+            None
+        } else {
+            let manager = ConnectionManager::<SqliteConnection>::new(path);
+            let pool = Pool::builder()
+                .max_size(options.readers)
+                .min_idle(Some(0))
+                .connection_timeout(options.busy_timeout.max(std::time::Duration::from_secs(1)))
+                .connection_customizer(Box::new(ReaderSetup {
+                    pragmas: connection_pragmas(&options, true),
+                }))
+                .build(manager)
+                .map_err(|e| {
+                    StoreError::Config(format!("cannot open SQLite readers for {path:?}: {e}"))
+                })?;
+            Some(pool)
+        };
+        Ok(SqliteBackend {
+            path: path.to_owned(),
+            options,
+            writer: Mutex::new(writer),
+            readers,
+        })
+    }
+
+    /// The writer connection. After a panic while it was held (which may
+    /// have left a transaction open), a file database gets a fresh
+    /// connection; an in-memory one cannot be recovered.
+    fn writer(&self) -> Result<MutexGuard<'_, SqliteConnection>, StoreError> {
+        match self.writer.lock() {
+            Ok(guard) => Ok(guard),
+            Err(poisoned) => {
+                if is_memory(&self.path) {
+                    return Err(StoreError::Backend {
+                        backend: BACKEND,
+                        operation: "taking the writer connection",
+                        message: "a panic interrupted a write to this in-memory database".into(),
+                    });
+                }
+                let mut guard = poisoned.into_inner();
+                *guard = open_writer(&self.path, &self.options)?;
+                self.writer.clear_poison();
+                Ok(guard)
+            }
+        }
+    }
+
+    /// Runs `read` in one read transaction (one WAL snapshot).
+    fn read<T>(
+        &self,
+        operation: &'static str,
+        read: impl Fn(&mut SqliteConnection) -> Result<T, TxError>,
+    ) -> Result<T, StoreError> {
+        let run = |conn: &mut SqliteConnection| {
+            conn.transaction(|c| read(c))
+                .map_err(|e: TxError| e.into_store(BACKEND, operation))
+        };
+        match &self.readers {
+            Some(pool) => {
+                let mut conn = pool.get().map_err(|e| pool_error(BACKEND, e))?;
+                run(&mut conn)
+            }
+            None => run(&mut *self.writer()?),
+        }
+    }
+
+    /// Runs `write` in one `BEGIN IMMEDIATE` transaction, retrying
+    /// conflicts.
+    fn write<T>(
+        &self,
+        operation: &'static str,
+        write: impl Fn(&mut SqliteConnection) -> Result<T, TxError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.writer()?;
+        retrying(|| conn.immediate_transaction(|c| write(c)))
+            .map_err(|e| e.into_store(BACKEND, operation))
+    }
+
+    /// Applies the pending embedded migrations.
+    pub(crate) fn migrate(&self) -> Result<(), StoreError> {
+        let mut conn = self.writer()?;
+        conn.run_pending_migrations(MIGRATIONS)
+            .map(|_| ())
+            .map_err(|e| StoreError::Backend {
+                backend: BACKEND,
+                operation: "running migrations",
+                message: e.to_string(),
+            })
+    }
+
+    /// Reads back the connection settings.
+    pub(crate) fn pragmas(&self) -> Result<SqlitePragmas, StoreError> {
+        let writer = read_pragmas(&mut *self.writer()?)?;
+        let reader = match &self.readers {
+            Some(pool) => {
+                let mut conn = pool.get().map_err(|e| pool_error(BACKEND, e))?;
+                Some(read_pragmas(&mut conn)?)
+            }
+            None => None,
+        };
+        Ok(SqlitePragmas { writer, reader })
+    }
+
+    pub(crate) fn append_group(
+        &self,
+        group: &[AppendRequest],
+    ) -> Result<Vec<Result<AppendReceipt, AppendRejection>>, StoreError> {
+        if group.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write("appending events", |conn| {
+            let snapshot = queries::load_snapshot(conn, group)?;
+            let plan = plan_append(group, &snapshot);
+            queries::write_plan(conn, &plan)?;
+            Ok(plan.outcomes)
+        })
+    }
+
+    pub(crate) fn fetch_events(
+        &self,
+        query: &FetchQuery,
+    ) -> Result<Vec<FetchResponse>, StoreError> {
+        self.read("fetching events", |conn| {
+            Ok(fetch_events(query, &queries::Source::new(conn))?)
+        })
+    }
+
+    pub(crate) fn fetch_metadatas(
+        &self,
+        kind: StreamKind,
+        offset: u64,
+        max: u32,
+    ) -> Result<Vec<StreamMetadata>, StoreError> {
+        self.read("fetching metadata", |conn| {
+            queries::fetch_metadatas(conn, kind, offset, max)
+        })
+    }
+
+    pub(crate) fn stream_head(&self, stream: StreamId) -> Result<Option<StreamHead>, StoreError> {
+        self.read("reading a stream head", |conn| {
+            queries::stream_head(conn, stream)
+        })
+    }
+
+    pub(crate) fn event(&self, event_id: EventId) -> Result<Option<Event>, StoreError> {
+        self.read("reading an event", |conn| {
+            queries::event_by_id(conn, event_id)
+        })
+    }
+
+    pub(crate) fn open_gaps(&self, max: usize) -> Result<Vec<OpenGap>, StoreError> {
+        self.read("listing open gaps", |conn| queries::open_gaps(conn, max))
+    }
+
+    pub(crate) fn next_bundles(
+        &self,
+        consumer: &ConsumerName,
+        limits: BundleLimits,
+    ) -> Result<Vec<Bundle>, StoreError> {
+        self.read("reading bundles", |conn| {
+            queries::bundles::next_bundles(conn, consumer, limits)
+        })
+    }
+
+    pub(crate) fn confirm(
+        &self,
+        consumer: &ConsumerName,
+        course: CourseId,
+        through: SequenceNumber,
+    ) -> Result<(), StoreError> {
+        self.write("confirming a bundle", |conn| {
+            queries::bundles::confirm(conn, consumer, course, through)
+        })
+    }
+
+    pub(crate) fn confirmed(
+        &self,
+        consumer: &ConsumerName,
+        course: CourseId,
+    ) -> Result<Option<SequenceNumber>, StoreError> {
+        self.read("reading a watermark", |conn| {
+            queries::bundles::confirmed(conn, consumer, course)
+        })
+    }
+
+    pub(crate) fn backlog(
+        &self,
+        consumer: &ConsumerName,
+        course: CourseId,
+    ) -> Result<u64, StoreError> {
+        self.read("computing a backlog", |conn| {
+            queries::bundles::backlog(conn, consumer, course)
+        })
+    }
+}

@@ -1,0 +1,173 @@
+//! Researcher CLI for SPARFA fitting and evaluation.
+//!
+//! ```text
+//! cargo run --release --example sparfa -- fit --responses R.csv [--hints H.csv] [--holdout 0.2]
+//!     [--seed 0] [--split-in P.csv] [--split-out P.csv] [--model-out M.json]
+//!     [--model sparfa|2pl|rasch|rate] [--lambda 2|auto] [--baselines] [--truth truth.json]
+//! cargo run --release --example sparfa -- convert --wide FILE --out R.csv [--hints-out H.csv]
+//! cargo run --release --example sparfa -- synth --learners N --questions Q --concepts K
+//!     --density P --seed S --out DIR
+//! cargo run --release --example sparfa -- experiment --learners N --questions Q --concepts K
+//!     --density P --seed S [--holdout 0.2] [--model …] [--lambda …]
+//! cargo run --release --example sparfa -- calibrate --learners N --questions Q --concepts K
+//!     --density P --seed S
+//! ```
+//!
+//! The last stdout line of `fit`, `experiment` and `calibrate` is one JSON object.
+
+#[path = "sparfa/calibrate.rs"]
+mod calibrate;
+#[path = "sparfa/files.rs"]
+mod files;
+#[path = "sparfa/run.rs"]
+mod run;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "SPARFA fitting, evaluation and synthetic data")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fit a model on a long response CSV and score it on held-out cells.
+    Fit(FitArgs),
+    /// Convert a wide table (one row per learner) to a long response CSV.
+    Convert(ConvertArgs),
+    /// Write a synthetic data set with known truth.
+    Synth(SynthArgs),
+    /// Generate synthetic data in memory, fit, and compare with the oracle.
+    Experiment(ExperimentArgs),
+    /// Synthetic data, fit, then the coverage of 50 % CLUE intervals.
+    Calibrate(SynthArgs),
+}
+
+/// Model and λ choices shared by `fit` and `experiment`.
+#[derive(Args, Clone)]
+struct ModelArgs {
+    /// sparfa, 2pl, rasch or rate.
+    #[arg(long, default_value = "sparfa")]
+    model: String,
+    /// λ = λ_H = λ_U, or `auto` to pick from {0.5, 1, 2, 5} on a validation split.
+    #[arg(long, default_value = "2")]
+    lambda: String,
+    /// Fraction of observed cells held out (ignored with --split-in).
+    #[arg(long, default_value_t = 0.2)]
+    holdout: f64,
+    /// Seed of the held-out and validation splits.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Also fit and score the rate and Rasch baselines on the same split.
+    #[arg(long)]
+    baselines: bool,
+    /// Maximum outer iterations of the fit.
+    #[arg(long, default_value_t = 500)]
+    max_iterations: usize,
+    /// Stop when J decreases by less than this fraction per iteration.
+    #[arg(long, default_value_t = 1e-10)]
+    relative_tolerance: f64,
+    /// Stop when all block gradients are below this.
+    #[arg(long, default_value_t = 1e-6)]
+    gradient_tolerance: f64,
+    /// Measure the KKT conditions at the result (one pass × concepts).
+    #[arg(long)]
+    kkt: bool,
+}
+
+#[derive(Args)]
+struct FitArgs {
+    /// Long CSV `learner,question,correct`.
+    #[arg(long)]
+    responses: PathBuf,
+    /// CSV `question,concept`; without it all questions share one concept.
+    #[arg(long)]
+    hints: Option<PathBuf>,
+    /// CSV `learner,question` listing exactly the held-out cells.
+    #[arg(long)]
+    split_in: Option<PathBuf>,
+    /// Write the held-out cells used here.
+    #[arg(long)]
+    split_out: Option<PathBuf>,
+    /// Write the fitted model as JSON.
+    #[arg(long)]
+    model_out: Option<PathBuf>,
+    /// truth.json of `synth`: also score the true model on the held-out cells.
+    #[arg(long)]
+    truth: Option<PathBuf>,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+#[derive(Args)]
+struct ConvertArgs {
+    /// The wide CSV.
+    #[arg(long)]
+    wide: PathBuf,
+    /// The long CSV to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Also write hints (concept = item name up to the first `.`).
+    #[arg(long)]
+    hints_out: Option<PathBuf>,
+}
+
+#[derive(Args, Clone)]
+struct SynthArgs {
+    /// Learners.
+    #[arg(long, default_value_t = 1000)]
+    learners: usize,
+    /// Questions.
+    #[arg(long, default_value_t = 200)]
+    questions: usize,
+    /// Concepts.
+    #[arg(long, default_value_t = 20)]
+    concepts: usize,
+    /// Probability that a cell is observed.
+    #[arg(long, default_value_t = 0.5)]
+    density: f64,
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output directory (`synth` only).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ExperimentArgs {
+    /// Learners.
+    #[arg(long, default_value_t = 1000)]
+    learners: usize,
+    /// Questions.
+    #[arg(long, default_value_t = 200)]
+    questions: usize,
+    /// Concepts.
+    #[arg(long, default_value_t = 20)]
+    concepts: usize,
+    /// Probability that a cell is observed.
+    #[arg(long, default_value_t = 0.5)]
+    density: f64,
+    /// Model, split and fit options; `--seed` seeds the data and the split.
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Fit(a) => run::fit(&a),
+        Command::Convert(a) => files::convert(&a),
+        Command::Synth(a) => files::synth(&a),
+        Command::Experiment(a) => run::experiment(&a),
+        Command::Calibrate(a) => calibrate::calibrate(&a),
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
