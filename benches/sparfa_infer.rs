@@ -8,6 +8,9 @@
 //! The model is synthetic in the sparfa.md §8.4 style: 20 concepts (one hinted
 //! concept per question, 10 % with an off-hint loading).
 
+// `criterion_group!` generates an undocumented public function.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::time::Duration;
 

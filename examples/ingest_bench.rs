@@ -185,6 +185,34 @@ fn run_engine(
     })
 }
 
+/// CPU time (user + system, all threads) this process has used so far, from
+/// `/proc/self/stat` (Linux; clock ticks assumed at the usual 100 Hz).
+/// `None` elsewhere. Used to report CPU per event, which unlike wall-clock
+/// rates does not depend on how busy the rest of the machine is.
+fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the parenthesised command name; utime and stime are the
+    // 14th and 15th fields of the whole line.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// `cpu: <µs>/event` for a phase, or nothing if CPU time is unavailable.
+fn cpu_note(before: Option<Duration>, after: Option<Duration>, events: u64) -> String {
+    match (before, after) {
+        (Some(before), Some(after)) if events > 0 => {
+            let micros = after.saturating_sub(before).as_secs_f64() * 1e6 / events as f64;
+            format!(
+                "cpu {micros:.1} µs/event ({:.0} events per CPU-second)",
+                1e6 / micros.max(1e-9)
+            )
+        }
+        _ => "cpu time unavailable".into(),
+    }
+}
+
 fn rate(events: u64, elapsed: Duration) -> f64 {
     events as f64 / elapsed.as_secs_f64().max(1e-9)
 }
@@ -274,7 +302,9 @@ fn run(args: Args) -> Result<(), String> {
         }
     };
 
+    let cpu_before_engine = process_cpu();
     let engine = run_engine(log, &workload, &args)?;
+    let cpu_after_engine = process_cpu();
     if engine.stored != workload.unique_events {
         return Err(format!(
             "the engine stored {} events, expected {}",
@@ -282,8 +312,13 @@ fn run(args: Args) -> Result<(), String> {
         ));
     }
     eprintln!(
-        "engine: {} groups, mean {:.1} requests / {:.1} events per group, {} replayed events acknowledged",
-        engine.groups, engine.mean_group_requests, engine.mean_group_events, engine.replayed
+        "engine: {} groups, mean {:.1} requests / {:.1} events per group, {} replayed events acknowledged, {:.1} s, {}",
+        engine.groups,
+        engine.mean_group_requests,
+        engine.mean_group_events,
+        engine.replayed,
+        engine.elapsed.as_secs_f64(),
+        cpu_note(cpu_before_engine, cpu_after_engine, engine.stored)
     );
 
     let rows: Vec<RawRow<'_>> = workload.unique_rows().map(RawRow::of).collect();
@@ -301,10 +336,17 @@ fn run(args: Args) -> Result<(), String> {
         rows.len()
     );
     let bar = progress_bar(rows.len() as u64, "raw");
+    let cpu_before_raw = process_cpu();
     let raw_elapsed = raw::insert_rows(&raw_target, &rows, rows_per_commit, raw_writers, &|n| {
         bar.inc(n)
     })?;
+    let cpu_after_raw = process_cpu();
     bar.finish();
+    eprintln!(
+        "raw: {:.1} s, {}",
+        raw_elapsed.as_secs_f64(),
+        cpu_note(cpu_before_raw, cpu_after_raw, rows.len() as u64)
+    );
 
     let engine_rate = rate(engine.stored, engine.elapsed);
     let raw_rate = rate(rows.len() as u64, raw_elapsed);

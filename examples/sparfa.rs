@@ -69,11 +69,17 @@ struct ModelArgs {
     #[arg(long, default_value_t = 500)]
     max_iterations: usize,
     /// Stop when J decreases by less than this fraction per iteration.
-    #[arg(long, default_value_t = 1e-10)]
+    #[arg(long, default_value_t = 0.0)]
     relative_tolerance: f64,
     /// Stop when all block gradients are below this.
-    #[arg(long, default_value_t = 1e-6)]
+    #[arg(long, default_value_t = 1e-5)]
     gradient_tolerance: f64,
+    /// Coordinate sweeps per learner and outer iteration.
+    #[arg(long, default_value_t = 1)]
+    learner_sweeps: usize,
+    /// Newton iterations per question and outer iteration.
+    #[arg(long, default_value_t = 1)]
+    question_iterations: usize,
     /// Measure the KKT conditions at the result (one pass × concepts).
     #[arg(long)]
     kkt: bool,

@@ -10,6 +10,8 @@
 //!   [`log::BundleLog`]; [`memory::MemoryStore`] implements them in memory.
 //! - [`sparfa`]: sparse factor analysis: fitting, learner inference, CLUEs, TeSR.
 
+pub mod engine;
+pub mod engine_store;
 pub mod events;
 pub mod ids;
 pub mod log;

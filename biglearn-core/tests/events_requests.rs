@@ -351,6 +351,31 @@ fn assignment_keeps_undeclared_nested_keys_and_omits_absent_ones() {
         parse_create_update_assignments(&json!({"assignments": [full.clone()]})).expect("valid");
     let event = items[0].event.to_event();
     assert_eq!(data(&event), full);
+    // api.md §4.3, create_update_assignment, every optional key present.
+    assert_eq!(
+        keys(&event),
+        [
+            "request_uuid",
+            "course_uuid",
+            "sequence_number",
+            "assignment_uuid",
+            "is_deleted",
+            "ecosystem_uuid",
+            "student_uuid",
+            "assignment_type",
+            "exclusion_info",
+            "pes",
+            "spes",
+            "assigned_book_container_uuids",
+            "goal_num_tutor_assigned_spes",
+            "spes_are_assigned",
+            "goal_num_tutor_assigned_pes",
+            "pes_are_assigned",
+            "assigned_exercises",
+            "created_at",
+            "updated_at"
+        ]
+    );
     round_trip(&event);
 }
 

@@ -474,3 +474,13 @@ fn higher_confidence_is_wider() {
         previous = c.maximum - c.minimum;
     }
 }
+
+/// A corrupt model (non-finite intercept) gives an error, never a disordered interval.
+#[test]
+fn non_finite_model_is_an_error() {
+    let m = one_concept(vec![f64::NAN, 0.0, 0.0]);
+    let book: Vec<_> = (0..3).map(|q| LearnerResponse::new(q, true)).collect();
+    let err = clue_interval(&m, &[book], &[0, 1, 2], &ClueOptions::default()).unwrap_err();
+    assert!(matches!(err, ClueError::NonFinite { .. }), "{err}");
+    assert!(err.to_string().contains("not finite"));
+}

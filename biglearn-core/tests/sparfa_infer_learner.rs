@@ -313,3 +313,29 @@ fn latest_response_rule() {
     assert_eq!(infer_learner_latest(&m, &log), infer_learner(&m, &book));
     assert_eq!(Timestamp::from_unix_micros(42).unix_micros(), 42);
 }
+
+/// A concept listed twice in one question's loadings acts like their sum.
+#[test]
+fn repeated_concept_in_a_row_is_summed() {
+    let split = model(
+        1,
+        vec![vec![(0, 0.5), (0, 0.7)], vec![(0, 1.0)]],
+        vec![0.1, -0.2],
+        0.5,
+    );
+    let merged = model(
+        1,
+        vec![vec![(0, 1.2)], vec![(0, 1.0)]],
+        vec![0.1, -0.2],
+        0.5,
+    );
+    let responses = [
+        LearnerResponse::new(0, true),
+        LearnerResponse::new(1, false),
+        LearnerResponse::new(0, true),
+    ];
+    let a = infer_learner(&split, &responses);
+    let b = infer_learner(&merged, &responses);
+    assert!((a.knowledge()[0] - b.knowledge()[0]).abs() < 1e-12);
+    assert!((a.covariance(0, 0) - b.covariance(0, 0)).abs() < 1e-12);
+}

@@ -14,6 +14,7 @@
 //!   crate only loads their inputs with bulk queries and writes their plans.
 
 mod config;
+mod engine_store;
 mod error;
 mod postgres;
 mod rows;

@@ -134,7 +134,7 @@ impl PgBackend {
     }
 
     /// Runs `read` in one REPEATABLE READ, READ ONLY transaction.
-    fn read<T>(
+    pub(crate) fn read<T>(
         &self,
         operation: &'static str,
         read: impl Fn(&mut PgConnection) -> Result<T, TxError>,
@@ -148,7 +148,7 @@ impl PgBackend {
     }
 
     /// Runs `write` in one READ COMMITTED transaction, retrying conflicts.
-    fn write<T>(
+    pub(crate) fn write<T>(
         &self,
         operation: &'static str,
         write: impl Fn(&mut PgConnection) -> Result<T, TxError>,

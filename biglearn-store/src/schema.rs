@@ -55,3 +55,123 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(events, streams, consumer_watermarks);
+
+// Engine storage (`src/engine_store/`, migration `*_engine_state`).
+
+diesel::table! {
+    /// The course state each consumer committed last.
+    engine_course_states (consumer, course_uuid) {
+        /// The consumer's name.
+        consumer -> Text,
+        /// The course uuid, 16 bytes.
+        course_uuid -> Binary,
+        /// The last sequence number applied to the state.
+        applied_through -> BigInt,
+        /// The blob's format version.
+        format_version -> BigInt,
+        /// The serialized state, verbatim.
+        state -> Binary,
+    }
+}
+
+diesel::table! {
+    /// The state of each ecosystem.
+    engine_ecosystem_states (ecosystem_uuid) {
+        /// The ecosystem uuid, 16 bytes.
+        ecosystem_uuid -> Binary,
+        /// The last sequence number applied to the state.
+        applied_through -> BigInt,
+        /// The blob's format version.
+        format_version -> BigInt,
+        /// The serialized state, verbatim.
+        state -> Binary,
+    }
+}
+
+diesel::table! {
+    /// The fitted SPARFA matrix of each ecosystem (F4).
+    engine_matrices (ecosystem_uuid) {
+        /// The ecosystem uuid, 16 bytes.
+        ecosystem_uuid -> Binary,
+        /// The matrix uuid results carry, 16 bytes.
+        matrix_uuid -> Binary,
+        /// Refit at this real-response count.
+        response_count_threshold -> BigInt,
+        /// The model blob's format version.
+        format_version -> BigInt,
+        /// The serialized model, verbatim.
+        model -> Binary,
+    }
+}
+
+diesel::table! {
+    /// PE, SPE and practice-worst-areas results per (target, algorithm).
+    engine_exercise_results (kind, target_uuid, algorithm_name) {
+        /// `ResultKind::code`.
+        kind -> SmallInt,
+        /// The assignment or student uuid, 16 bytes.
+        target_uuid -> Binary,
+        /// Lower-case algorithm name.
+        algorithm_name -> Text,
+        /// The uuid of the external update that wrote the row, if any.
+        request_uuid -> Nullable<Binary>,
+        /// The calculation uuid, 16 bytes.
+        calculation_uuid -> Binary,
+        /// The ecosystem matrix uuid, 16 bytes.
+        ecosystem_matrix_uuid -> Binary,
+        /// The exercise uuids, concatenated 16-byte uuids.
+        exercise_uuids -> Binary,
+        /// The spy info, compact JSON object text.
+        spy_info -> Text,
+    }
+}
+
+diesel::table! {
+    /// Student and teacher CLUEs per (owner, book container, algorithm).
+    engine_clue_results (kind, owner_uuid, book_container_uuid, algorithm_name) {
+        /// `ResultKind::code`.
+        kind -> SmallInt,
+        /// The student or course-container uuid, 16 bytes.
+        owner_uuid -> Binary,
+        /// The book container uuid, 16 bytes.
+        book_container_uuid -> Binary,
+        /// Lower-case algorithm name.
+        algorithm_name -> Text,
+        /// The uuid of the external update that wrote the row, if any.
+        request_uuid -> Nullable<Binary>,
+        /// The calculation uuid, 16 bytes.
+        calculation_uuid -> Binary,
+        /// The ecosystem matrix uuid, if any.
+        ecosystem_matrix_uuid -> Nullable<Binary>,
+        /// clue_data.minimum.
+        minimum -> Double,
+        /// clue_data.most_likely.
+        most_likely -> Double,
+        /// clue_data.maximum.
+        maximum -> Double,
+        /// clue_data.is_real.
+        is_real -> Bool,
+        /// clue_data.ecosystem_uuid, if any.
+        clue_ecosystem_uuid -> Nullable<Binary>,
+        /// The spy info, compact JSON object text.
+        spy_info -> Text,
+    }
+}
+
+diesel::table! {
+    /// Problems found while applying course events, in recording order.
+    engine_problems (id) {
+        /// Recording order.
+        id -> BigInt,
+        /// The course uuid, 16 bytes.
+        course_uuid -> Binary,
+        /// The event's sequence number.
+        sequence_number -> BigInt,
+        /// The event's type (wire name).
+        event_type -> Text,
+        /// The problem kind.
+        kind -> Text,
+        /// The message.
+        message -> Text,
+    }
+}

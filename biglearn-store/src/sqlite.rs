@@ -231,7 +231,7 @@ impl SqliteBackend {
     }
 
     /// Runs `read` in one read transaction (one WAL snapshot).
-    fn read<T>(
+    pub(crate) fn read<T>(
         &self,
         operation: &'static str,
         read: impl Fn(&mut SqliteConnection) -> Result<T, TxError>,
@@ -251,7 +251,7 @@ impl SqliteBackend {
 
     /// Runs `write` in one `BEGIN IMMEDIATE` transaction, retrying
     /// conflicts.
-    fn write<T>(
+    pub(crate) fn write<T>(
         &self,
         operation: &'static str,
         write: impl Fn(&mut SqliteConnection) -> Result<T, TxError>,

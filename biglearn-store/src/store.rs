@@ -49,12 +49,12 @@ pub enum BackendKind {
 /// ```
 #[derive(Debug)]
 pub struct SqlStore {
-    backend: Backend,
+    pub(crate) backend: Backend,
 }
 
 /// The two backends.
 #[derive(Debug)]
-enum Backend {
+pub(crate) enum Backend {
     Sqlite(SqliteBackend),
     Postgres(PgBackend),
 }

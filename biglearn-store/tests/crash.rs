@@ -300,6 +300,8 @@ fn check_database(db: &str, sent: &BTreeMap<String, Sent>) {
     store.migrate().expect("migrate");
     let mut stored_numbers: HashMap<CourseId, BTreeSet<u64>> = HashMap::new();
     let mut acked_events = 0usize;
+    // Requests sent but neither acknowledged nor rejected: [absent, stored].
+    let mut in_flight = [0usize; 2];
     for (tag, request) in sent {
         let mut present = 0usize;
         for (course, number, id) in &request.events {
@@ -331,7 +333,14 @@ fn check_database(db: &str, sent: &BTreeMap<String, Sent>) {
         if request.rejected {
             assert_eq!(present, 0, "rejected request {tag} left events behind");
         }
+        if !request.acked && !request.rejected {
+            in_flight[usize::from(present > 0)] += 1;
+        }
     }
+    eprintln!(
+        "  in flight at the kill: {} committed without acknowledgement, {} not stored",
+        in_flight[1], in_flight[0]
+    );
     assert!(acked_events > 0);
     let mut created = 0u64;
     for (course, numbers) in &stored_numbers {

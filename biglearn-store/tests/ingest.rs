@@ -9,7 +9,7 @@ use std::thread;
 use biglearn_core::ids::{CourseId, EcosystemId, EventId};
 use biglearn_core::log::{
     AppendError, AppendRejection, AppendRequest, BundleLimits, BundleLog, ConsumerName, Event,
-    EventData, EventLog, EventType, SequenceNumber, StreamId, StreamKind,
+    EventData, EventType, SequenceNumber, StreamId, StreamKind,
 };
 use biglearn_core::memory::MemoryStore;
 use biglearn_store::ingest::DrainError;

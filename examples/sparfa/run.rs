@@ -32,6 +32,8 @@ pub fn train_options(args: &ModelArgs, kind: ModelKind) -> Result<TrainOptions, 
             max_iterations: args.max_iterations,
             relative_tolerance: args.relative_tolerance,
             gradient_tolerance: args.gradient_tolerance,
+            learner_sweeps: args.learner_sweeps,
+            question_iterations: args.question_iterations,
             ..FitOptions::default()
         },
         seed: args.seed,
@@ -101,6 +103,10 @@ fn run_all(
         "validation": main.output.validation,
         "iterations": fit.iterations,
         "converged": fit.converged,
+        "loadings_nonzero": fit.model.loadings.iter().map(Vec::len).sum::<usize>(),
+        "offhint_nonzero": fit.model.loadings.iter().zip(&fit.model.hints)
+            .map(|(l, h)| l.iter().filter(|(k, _)| h.binary_search(k).is_err()).count())
+            .sum::<usize>(),
     });
     if args.kkt {
         let cells = CellMatrix::new(set.num_learners(), set.num_questions(), &split.train)?;

@@ -9,7 +9,7 @@ use super::decode::{
     array, boolean, count_u32, datetime, sequence_number, string_len, uuid, uuid_with_text, Obj,
     UnknownKeys,
 };
-use super::path::{JsonPath, ValidationErrors};
+use super::path::{At, ValidationErrors};
 use super::slot::Slot;
 use super::Echoed;
 use crate::ids::{
@@ -47,7 +47,7 @@ pub struct ExclusionInfo {
 impl ExclusionInfo {
     const KEYS: &'static [&'static str] = &["opens_at", "due_at", "feedback_at", "closes_at"];
 
-    fn decode(value: &Value, path: &JsonPath, errs: &mut ValidationErrors) -> Option<Self> {
+    fn decode(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<Self> {
         let o = Obj::new(value, path, errs)?;
         let opens_at = o.optional(errs, "opens_at", datetime);
         let due_at = o.optional(errs, "due_at", datetime);
@@ -79,7 +79,7 @@ pub struct CalculationRef {
 }
 
 impl CalculationRef {
-    fn decode(value: &Value, path: &JsonPath, errs: &mut ValidationErrors) -> Option<Self> {
+    fn decode(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<Self> {
         let o = Obj::new(value, path, errs)?;
         let calculation_uuid = o.optional(errs, "calculation_uuid", uuid);
         let ecosystem_matrix_uuid = o.optional(errs, "ecosystem_matrix_uuid", uuid);
@@ -113,7 +113,7 @@ pub struct AssignedExercise {
 }
 
 impl AssignedExercise {
-    fn decode(value: &Value, path: &JsonPath, errs: &mut ValidationErrors) -> Option<Self> {
+    fn decode(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<Self> {
         let o = Obj::new(value, path, errs)?;
         let trial_uuid = o.required(errs, "trial_uuid", uuid);
         let exercise_uuid = o.required(errs, "exercise_uuid", uuid);
@@ -216,7 +216,7 @@ impl CreateUpdateAssignment {
 
     pub(crate) fn decode(
         value: &Value,
-        path: &JsonPath,
+        path: &At<'_>,
         errs: &mut ValidationErrors,
         unknown: UnknownKeys,
     ) -> Option<Echoed<Self>> {
@@ -327,7 +327,7 @@ impl RecordResponse {
 
     pub(crate) fn decode(
         value: &Value,
-        path: &JsonPath,
+        path: &At<'_>,
         errs: &mut ValidationErrors,
         unknown: UnknownKeys,
     ) -> Option<Echoed<Self>> {

@@ -46,16 +46,16 @@ pub enum EventDataError {
     },
 }
 
-/// Serializes a typed event body. The types in this module serialize to JSON
-/// without fail (string keys, strings, booleans, integers and verbatim JSON
-/// values), so an error here is a bug in this module, reported as an empty
-/// object rather than a panic on the request path.
-fn to_object<T: Serialize>(body: &T) -> Map<String, Value> {
-    match serde_json::to_value(body) {
-        Ok(Value::Object(map)) => map,
-        _ => {
+/// Serializes a typed event body to compact JSON text. The types in this
+/// module serialize without fail (string keys, strings, booleans, integers and
+/// verbatim JSON values), so an error here would be a bug in this module; it
+/// is reported as an empty object rather than a panic on the request path.
+fn to_text<T: Serialize>(body: &T) -> String {
+    match serde_json::to_string(body) {
+        Ok(text) => text,
+        Err(_) => {
             debug_assert!(false, "typed event bodies serialize to JSON objects");
-            Map::new()
+            "{}".to_owned()
         }
     }
 }
@@ -63,7 +63,8 @@ fn to_object<T: Serialize>(body: &T) -> Map<String, Value> {
 /// A typed event body that is stored as one [`Event`] (api.md §4.2–§4.3).
 ///
 /// `to_event` writes exactly the §4.3 keys (create events get
-/// `"sequence_number": 0` after their uuid and are placed at number 0);
+/// `"sequence_number": 0` after their uuid, which must be their first
+/// serialized field, and are placed at number 0);
 /// `from_event` reads a stored event back and checks that its stream, number
 /// and uuid agree with its data.
 pub trait WireEvent: Serialize + DeserializeOwned + Sized {
@@ -84,21 +85,31 @@ pub trait WireEvent: Serialize + DeserializeOwned + Sized {
     /// two exclusion event types that share one body).
     fn adopt_event_type(&mut self, _event_type: EventType) {}
 
-    /// The `event_data` object: exactly the §4.3 keys.
-    fn event_data(&self) -> Map<String, Value> {
-        let map = to_object(self);
+    /// The `event_data` as compact JSON text: exactly the §4.3 keys.
+    fn event_data_text(&self) -> String {
+        let text = to_text(self);
         if !self.event_type().is_create() {
-            return map;
+            return text;
         }
         // Create events carry `"sequence_number": 0` right after their uuid.
-        let mut with_number = Map::new();
-        for (i, (key, value)) in map.into_iter().enumerate() {
-            with_number.insert(key, value);
-            if i == 0 {
-                with_number.insert("sequence_number".to_owned(), Value::from(0u64));
-            }
+        // The first field of every create body is its uuid, a JSON string
+        // without commas, so the first comma ends the first member.
+        match text.find(',') {
+            Some(comma) => format!(
+                "{}\"sequence_number\":0,{}",
+                &text[..=comma],
+                &text[comma + 1..]
+            ),
+            None => text,
         }
-        with_number
+    }
+
+    /// The `event_data` object: exactly the §4.3 keys.
+    fn event_data(&self) -> Map<String, Value> {
+        match serde_json::from_str(&self.event_data_text()) {
+            Ok(map) => map,
+            Err(_) => Map::new(),
+        }
     }
 
     /// The event to append.
@@ -108,7 +119,7 @@ pub trait WireEvent: Serialize + DeserializeOwned + Sized {
             sequence_number: self.sequence_number(),
             event_id: self.event_id(),
             event_type: self.event_type(),
-            data: EventData::from_value(&Value::Object(self.event_data())),
+            data: EventData::from_json_text(self.event_data_text()),
         }
     }
 
@@ -126,11 +137,11 @@ pub trait WireEvent: Serialize + DeserializeOwned + Sized {
             event_type: event.event_type,
             message,
         };
-        let mut value: Value = event
-            .data
-            .to_value()
-            .map_err(|e| malformed(e.to_string()))?;
-        if event.event_type.is_create() {
+        let parsed = if event.event_type.is_create() {
+            let mut value: Value = event
+                .data
+                .to_value()
+                .map_err(|e| malformed(e.to_string()))?;
             let Some(map) = value.as_object_mut() else {
                 return Err(malformed("event data is not a JSON object".into()));
             };
@@ -143,8 +154,11 @@ pub trait WireEvent: Serialize + DeserializeOwned + Sized {
                 }
                 None => return Err(malformed("missing field `sequence_number`".into())),
             }
-        }
-        let mut body: Self = serde_json::from_value(value).map_err(|e| malformed(e.to_string()))?;
+            serde_json::from_value(value)
+        } else {
+            serde_json::from_str(event.data.as_str())
+        };
+        let mut body: Self = parsed.map_err(|e| malformed(e.to_string()))?;
         body.adopt_event_type(event.event_type);
         let mismatch = |field, in_data: String, in_event: String| EventDataError::Mismatch {
             event_id: event.event_id,

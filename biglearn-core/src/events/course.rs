@@ -12,7 +12,7 @@ use super::datetime::Datetime;
 use super::decode::{
     array, boolean, datetime, sequence_number, uuid, uuid_with_text, Obj, UnknownKeys,
 };
-use super::path::{JsonPath, ValidationErrors};
+use super::path::{At, ValidationErrors};
 use super::Echoed;
 use crate::ids::{BookContainerId, CourseId, EcosystemId, ExerciseId, PreparationId, RequestId};
 use crate::log::{EventType, SequenceNumber};
@@ -52,7 +52,7 @@ impl CreateCourse {
 
     pub(crate) fn decode(
         value: &Value,
-        path: &JsonPath,
+        path: &At<'_>,
         errs: &mut ValidationErrors,
         unknown: UnknownKeys,
     ) -> Option<Echoed<Self>> {
@@ -116,7 +116,7 @@ impl UpdateCourseActiveDates {
 
     pub(crate) fn decode(
         value: &Value,
-        path: &JsonPath,
+        path: &At<'_>,
         errs: &mut ValidationErrors,
         unknown: UnknownKeys,
     ) -> Option<Echoed<Self>> {
@@ -184,7 +184,7 @@ pub struct EcosystemMap {
 }
 
 impl EcosystemMap {
-    fn decode(value: &Value, path: &JsonPath, errs: &mut ValidationErrors) -> Option<Self> {
+    fn decode(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<Self> {
         let o = Obj::new(value, path, errs)?;
         let from = o.required(errs, "from_ecosystem_uuid", uuid);
         let to = o.required(errs, "to_ecosystem_uuid", uuid);
@@ -284,7 +284,7 @@ impl PrepareCourseEcosystem {
 
     pub(crate) fn decode(
         value: &Value,
-        path: &JsonPath,
+        path: &At<'_>,
         errs: &mut ValidationErrors,
         unknown: UnknownKeys,
     ) -> Option<Echoed<Self>> {
@@ -345,7 +345,7 @@ impl UpdateCourseEcosystem {
 
     pub(crate) fn decode(
         value: &Value,
-        path: &JsonPath,
+        path: &At<'_>,
         errs: &mut ValidationErrors,
         unknown: UnknownKeys,
     ) -> Option<Echoed<Self>> {

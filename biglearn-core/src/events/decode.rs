@@ -2,7 +2,7 @@
 //!
 //! serde's derive stops at the first error; A2 wants every problem of a
 //! request reported with its path. Each decoder here has the shape
-//! `fn(&Value, &JsonPath, &mut ValidationErrors) -> Option<T>`: it returns the
+//! `fn(&Value, &At<'_>, &mut ValidationErrors) -> Option<T>`: it returns the
 //! typed value, or pushes one error per problem and returns `None`. Object
 //! fields are read through [`Obj`], which records missing keys and lets the
 //! caller reject unknown ones (request top level) or keep them verbatim
@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::datetime::Datetime;
-use super::path::{JsonPath, ValidationErrors};
+use super::path::{At, JsonPath, ValidationErrors};
 use super::slot::Slot;
 use crate::ids::parse_uuid;
 use crate::log::SequenceNumber;
@@ -41,11 +41,8 @@ pub(crate) fn describe(value: &Value) -> String {
 }
 
 /// Pushes `expected <what>, got <value>`.
-pub(crate) fn expected(errs: &mut ValidationErrors, path: &JsonPath, what: &str, got: &Value) {
-    errs.push(
-        path.clone(),
-        format!("expected {what}, got {}", describe(got)),
-    );
+pub(crate) fn expected(errs: &mut ValidationErrors, path: &At<'_>, what: &str, got: &Value) {
+    errs.push_at(path, format!("expected {what}, got {}", describe(got)));
 }
 
 /// Whether unknown keys of an object are a client mistake.
@@ -58,23 +55,20 @@ pub(crate) enum UnknownKeys {
 }
 
 /// A JSON object being read, with its path.
-pub(crate) struct Obj<'v> {
+pub(crate) struct Obj<'v, 'p> {
     pub(crate) map: &'v Map<String, Value>,
-    pub(crate) path: JsonPath,
+    pub(crate) path: At<'p>,
 }
 
-impl<'v> Obj<'v> {
+impl<'v, 'p> Obj<'v, 'p> {
     /// The object at `path`, or an error if `value` is not an object.
     pub(crate) fn new(
         value: &'v Value,
-        path: &JsonPath,
+        path: &At<'p>,
         errs: &mut ValidationErrors,
     ) -> Option<Self> {
         match value {
-            Value::Object(map) => Some(Obj {
-                map,
-                path: path.clone(),
-            }),
+            Value::Object(map) => Some(Obj { map, path: *path }),
             other => {
                 expected(errs, path, "an object", other);
                 None
@@ -87,13 +81,13 @@ impl<'v> Obj<'v> {
         &self,
         errs: &mut ValidationErrors,
         key: &str,
-        decode: impl FnOnce(&'v Value, &JsonPath, &mut ValidationErrors) -> Option<T>,
+        decode: impl FnOnce(&'v Value, &At<'_>, &mut ValidationErrors) -> Option<T>,
     ) -> Option<T> {
         let path = self.path.key(key);
         match self.map.get(key) {
             Some(value) => decode(value, &path, errs),
             None => {
-                errs.push(path, "missing required field");
+                errs.push_at(&path, "missing required field");
                 None
             }
         }
@@ -104,7 +98,7 @@ impl<'v> Obj<'v> {
         &self,
         errs: &mut ValidationErrors,
         key: &str,
-        decode: impl FnOnce(&'v Value, &JsonPath, &mut ValidationErrors) -> Option<T>,
+        decode: impl FnOnce(&'v Value, &At<'_>, &mut ValidationErrors) -> Option<T>,
     ) -> Option<Option<T>> {
         self.required(errs, key, |value, path, errs| match value {
             Value::Null => Some(None),
@@ -118,7 +112,7 @@ impl<'v> Obj<'v> {
         &self,
         errs: &mut ValidationErrors,
         key: &str,
-        decode: impl FnOnce(&'v Value, &JsonPath, &mut ValidationErrors) -> Option<T>,
+        decode: impl FnOnce(&'v Value, &At<'_>, &mut ValidationErrors) -> Option<T>,
     ) -> Option<Slot<T>> {
         match self.map.get(key) {
             None => Some(Slot::Absent),
@@ -141,8 +135,8 @@ impl<'v> Obj<'v> {
                 continue;
             }
             match policy {
-                UnknownKeys::Reject => errs.push(
-                    self.path.key(key),
+                UnknownKeys::Reject => errs.push_at(
+                    &self.path.key(key),
                     format!("unknown field (expected one of: {})", known.join(", ")),
                 ),
                 UnknownKeys::Accept => {
@@ -157,7 +151,7 @@ impl<'v> Obj<'v> {
 /// A uuid in the 8-4-4-4-12 form, any version, either case (A9), as any id type.
 pub(crate) fn uuid<T: From<Uuid>>(
     value: &Value,
-    path: &JsonPath,
+    path: &At<'_>,
     errs: &mut ValidationErrors,
 ) -> Option<T> {
     match value.as_str().map(parse_uuid) {
@@ -172,7 +166,7 @@ pub(crate) fn uuid<T: From<Uuid>>(
 /// A uuid, plus the text exactly as sent (for echoes, A9).
 pub(crate) fn uuid_with_text<T: From<Uuid>>(
     value: &Value,
-    path: &JsonPath,
+    path: &At<'_>,
     errs: &mut ValidationErrors,
 ) -> Option<(T, String)> {
     let id = uuid(value, path, errs)?;
@@ -182,7 +176,7 @@ pub(crate) fn uuid_with_text<T: From<Uuid>>(
 /// A wire datetime (api.md §2.6).
 pub(crate) fn datetime(
     value: &Value,
-    path: &JsonPath,
+    path: &At<'_>,
     errs: &mut ValidationErrors,
 ) -> Option<Datetime> {
     let Some(text) = value.as_str() else {
@@ -208,7 +202,7 @@ pub(crate) fn datetime(
 }
 
 /// `true` or `false`.
-pub(crate) fn boolean(value: &Value, path: &JsonPath, errs: &mut ValidationErrors) -> Option<bool> {
+pub(crate) fn boolean(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<bool> {
     match value {
         Value::Bool(b) => Some(*b),
         other => {
@@ -223,7 +217,7 @@ pub(crate) fn boolean(value: &Value, path: &JsonPath, errs: &mut ValidationError
 pub(crate) fn integer_in(
     min: u64,
     max: u64,
-) -> impl Fn(&Value, &JsonPath, &mut ValidationErrors) -> Option<u64> {
+) -> impl Fn(&Value, &At<'_>, &mut ValidationErrors) -> Option<u64> {
     move |value, path, errs| {
         let in_range = value.as_u64().filter(|n| (min..=max).contains(n));
         if in_range.is_none() {
@@ -241,25 +235,21 @@ pub(crate) fn integer_in(
 /// A non-negative integer that fits a signed 64-bit column (api.md §2.6).
 pub(crate) fn non_negative(
     value: &Value,
-    path: &JsonPath,
+    path: &At<'_>,
     errs: &mut ValidationErrors,
 ) -> Option<u64> {
     integer_in(0, i64::MAX as u64)(value, path, errs)
 }
 
 /// A non-negative integer count that fits `u32`.
-pub(crate) fn count_u32(
-    value: &Value,
-    path: &JsonPath,
-    errs: &mut ValidationErrors,
-) -> Option<u32> {
+pub(crate) fn count_u32(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<u32> {
     integer_in(0, u64::from(u32::MAX))(value, path, errs).and_then(|n| u32::try_from(n).ok())
 }
 
 /// A per-stream sequence number: 0 to `i64::MAX` (api.md §4.4).
 pub(crate) fn sequence_number(
     value: &Value,
-    path: &JsonPath,
+    path: &At<'_>,
     errs: &mut ValidationErrors,
 ) -> Option<SequenceNumber> {
     non_negative(value, path, errs).and_then(|n| SequenceNumber::new(n).ok())
@@ -269,7 +259,7 @@ pub(crate) fn sequence_number(
 pub(crate) fn string_len(
     min: usize,
     max: usize,
-) -> impl Fn(&Value, &JsonPath, &mut ValidationErrors) -> Option<String> {
+) -> impl Fn(&Value, &At<'_>, &mut ValidationErrors) -> Option<String> {
     move |value, path, errs| {
         let Some(text) = value.as_str() else {
             expected(
@@ -284,8 +274,8 @@ pub(crate) fn string_len(
         if (min..=max).contains(&length) {
             Some(text.to_owned())
         } else {
-            errs.push(
-                path.clone(),
+            errs.push_at(
+                path,
                 format!("expected a string of {min} to {max} characters, got {length} characters"),
             );
             None
@@ -296,7 +286,7 @@ pub(crate) fn string_len(
 /// A non-empty string of any length.
 pub(crate) fn non_empty_string(
     value: &Value,
-    path: &JsonPath,
+    path: &At<'_>,
     errs: &mut ValidationErrors,
 ) -> Option<String> {
     match value.as_str() {
@@ -312,8 +302,8 @@ pub(crate) fn non_empty_string(
 /// `max_items` is checked first but does not stop item validation.
 pub(crate) fn array<T>(
     max_items: Option<usize>,
-    item: impl Fn(&Value, &JsonPath, &mut ValidationErrors) -> Option<T>,
-) -> impl Fn(&Value, &JsonPath, &mut ValidationErrors) -> Option<Vec<T>> {
+    item: impl Fn(&Value, &At<'_>, &mut ValidationErrors) -> Option<T>,
+) -> impl Fn(&Value, &At<'_>, &mut ValidationErrors) -> Option<Vec<T>> {
     move |value, path, errs| {
         let Value::Array(items) = value else {
             expected(errs, path, "an array", value);
@@ -322,8 +312,8 @@ pub(crate) fn array<T>(
         let mut ok = true;
         if let Some(max) = max_items {
             if items.len() > max {
-                errs.push(
-                    path.clone(),
+                errs.push_at(
+                    path,
                     format!("expected at most {max} items, got {}", items.len()),
                 );
                 ok = false;
@@ -345,7 +335,7 @@ pub fn parse_body(bytes: &[u8]) -> Result<Value, ValidationErrors> {
     let mut errs = ValidationErrors::default();
     match serde_json::from_slice::<Value>(bytes) {
         Ok(value @ Value::Object(_)) => return Ok(value),
-        Ok(other) => expected(&mut errs, &JsonPath::root(), "a JSON object", &other),
+        Ok(other) => expected(&mut errs, &At::Root, "a JSON object", &other),
         Err(err) => errs.push(
             JsonPath::root(),
             format!("could not parse the request JSON: {err}"),

@@ -13,7 +13,7 @@ use super::decode::{
     array, boolean, datetime, expected, non_empty_string, non_negative, string_len, uuid,
     uuid_with_text, Obj, UnknownKeys,
 };
-use super::path::{JsonPath, ValidationErrors};
+use super::path::{At, ValidationErrors};
 use super::slot::Slot;
 use super::Echoed;
 use crate::ids::{parse_uuid, BookContainerId, EcosystemId, EventId, ExerciseGroupId, ExerciseId};
@@ -122,11 +122,7 @@ impl<'de> Deserialize<'de> for CnxIdentity {
 }
 
 /// A container's CNX identity: `<uuid>` or `<uuid>@<N or N.M>`.
-fn cnx_identity(
-    value: &Value,
-    path: &JsonPath,
-    errs: &mut ValidationErrors,
-) -> Option<CnxIdentity> {
+fn cnx_identity(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<CnxIdentity> {
     match value.as_str().map(CnxIdentity::parse) {
         Some(Ok(id)) => Some(id),
         _ => {
@@ -144,7 +140,7 @@ fn cnx_identity(
 /// The book's CNX identity: `<uuid>@<N or N.M>`, version required.
 fn versioned_cnx_identity(
     value: &Value,
-    path: &JsonPath,
+    path: &At<'_>,
     errs: &mut ValidationErrors,
 ) -> Option<CnxIdentity> {
     match value.as_str().map(CnxIdentity::parse) {
@@ -182,7 +178,7 @@ impl Pool {
         "exercise_uuids",
     ];
 
-    fn decode(value: &Value, path: &JsonPath, errs: &mut ValidationErrors) -> Option<Self> {
+    fn decode(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<Self> {
         let o = Obj::new(value, path, errs)?;
         let use_for_clue = o.required(errs, "use_for_clue", boolean);
         let types = o.required(
@@ -227,7 +223,7 @@ impl BookContainer {
         "pools",
     ];
 
-    fn decode(value: &Value, path: &JsonPath, errs: &mut ValidationErrors) -> Option<Self> {
+    fn decode(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<Self> {
         let o = Obj::new(value, path, errs)?;
         let container_uuid = o.required(errs, "container_uuid", uuid);
         let parent = o.nullable(errs, "container_parent_uuid", uuid);
@@ -257,7 +253,7 @@ pub struct Book {
 }
 
 impl Book {
-    fn decode(value: &Value, path: &JsonPath, errs: &mut ValidationErrors) -> Option<Self> {
+    fn decode(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<Self> {
         let o = Obj::new(value, path, errs)?;
         let cnx = o.required(errs, "cnx_identity", versioned_cnx_identity);
         let contents = o.required(errs, "contents", array(None, BookContainer::decode));
@@ -288,7 +284,7 @@ pub struct Exercise {
 }
 
 impl Exercise {
-    fn decode(value: &Value, path: &JsonPath, errs: &mut ValidationErrors) -> Option<Self> {
+    fn decode(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<Self> {
         let o = Obj::new(value, path, errs)?;
         let exercise_uuid = o.required(errs, "exercise_uuid", uuid);
         let group_uuid = o.required(errs, "group_uuid", uuid);
@@ -352,7 +348,7 @@ impl CreateEcosystem {
 
     pub(crate) fn decode(
         value: &Value,
-        path: &JsonPath,
+        path: &At<'_>,
         errs: &mut ValidationErrors,
     ) -> Option<Echoed<Self>> {
         let o = Obj::new(value, path, errs)?;

@@ -9,7 +9,7 @@ use super::datetime::Datetime;
 use super::decode::{
     array, datetime, expected, sequence_number, uuid, uuid_with_text, Obj, UnknownKeys,
 };
-use super::path::{JsonPath, ValidationErrors};
+use super::path::{At, ValidationErrors};
 use super::slot::Slot;
 use super::Echoed;
 use crate::ids::{CourseId, EventId, ExerciseGroupId, ExerciseId, RequestId};
@@ -77,7 +77,7 @@ impl From<ExerciseExclusion> for RawExclusion {
 }
 
 impl ExerciseExclusion {
-    fn decode(value: &Value, path: &JsonPath, errs: &mut ValidationErrors) -> Option<Self> {
+    fn decode(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<Self> {
         let o = Obj::new(value, path, errs)?;
         let exercise = o.optional(errs, "exercise_uuid", uuid::<ExerciseId>);
         let group = o.optional(errs, "exercise_group_uuid", uuid::<ExerciseGroupId>);
@@ -90,7 +90,7 @@ impl ExerciseExclusion {
             (Slot::Present(exercise), Slot::Absent) => ExclusionTarget::Exercise(exercise),
             (Slot::Absent, Slot::Present(group)) => ExclusionTarget::Group(group),
             (Slot::Present(_), Slot::Present(_)) => {
-                errs.push(path.clone(), format!("{EXACTLY_ONE}, got both"));
+                errs.push_at(path, format!("{EXACTLY_ONE}, got both"));
                 return None;
             }
             (Slot::Null, _) | (_, Slot::Null) => {
@@ -108,7 +108,7 @@ impl ExerciseExclusion {
                 return None;
             }
             (Slot::Absent, Slot::Absent) => {
-                errs.push(path.clone(), format!("{EXACTLY_ONE}, got neither"));
+                errs.push_at(path, format!("{EXACTLY_ONE}, got neither"));
                 return None;
             }
         };
@@ -201,7 +201,7 @@ impl UpdateExcludedExercises {
 
     pub(crate) fn decode(
         value: &Value,
-        path: &JsonPath,
+        path: &At<'_>,
         errs: &mut ValidationErrors,
         scope: ExclusionScope,
     ) -> Option<Echoed<Self>> {

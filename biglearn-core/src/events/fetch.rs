@@ -11,7 +11,7 @@ use super::decode::{
     array, expected, finish, integer_in, non_negative, sequence_number, uuid, uuid_with_text, Obj,
     UnknownKeys,
 };
-use super::path::{JsonPath, ValidationErrors};
+use super::path::{At, JsonPath, ValidationErrors};
 use crate::ids::parse_uuid;
 use crate::log::{EventType, FetchQuery, FetchRequest, StreamId, StreamKind};
 
@@ -31,14 +31,14 @@ pub struct MetadataQuery {
     pub max_num_metadatas: u32,
 }
 
-fn page_size(value: &Value, path: &JsonPath, errs: &mut ValidationErrors) -> Option<u32> {
+fn page_size(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<u32> {
     integer_in(1, MAX_PAGE)(value, path, errs).and_then(|n| u32::try_from(n).ok())
 }
 
 fn parse_metadatas(body: &Value, kind: StreamKind) -> Result<MetadataQuery, ValidationErrors> {
     const KEYS: &[&str] = &["metadata_sequence_number_offset", "max_num_metadatas"];
     let mut errs = ValidationErrors::default();
-    let parsed = Obj::new(body, &JsonPath::root(), &mut errs).and_then(|o| {
+    let parsed = Obj::new(body, &At::Root, &mut errs).and_then(|o| {
         let offset = o.required(&mut errs, KEYS[0], non_negative);
         let max = o.required(&mut errs, KEYS[1], page_size);
         o.rest(&mut errs, KEYS, UnknownKeys::Reject);
@@ -71,7 +71,7 @@ fn allowed_types(kind: StreamKind) -> Vec<EventType> {
 
 fn event_type_in(
     kind: StreamKind,
-) -> impl Fn(&Value, &JsonPath, &mut ValidationErrors) -> Option<EventType> {
+) -> impl Fn(&Value, &At<'_>, &mut ValidationErrors) -> Option<EventType> {
     move |value, path, errs| {
         let found = value
             .as_str()
@@ -92,14 +92,11 @@ fn event_type_in(
 
 fn event_types(
     kind: StreamKind,
-) -> impl Fn(&Value, &JsonPath, &mut ValidationErrors) -> Option<BTreeSet<EventType>> {
+) -> impl Fn(&Value, &At<'_>, &mut ValidationErrors) -> Option<BTreeSet<EventType>> {
     move |value, path, errs| {
         let types = array(None, event_type_in(kind))(value, path, errs)?;
         if types.is_empty() {
-            errs.push(
-                path.clone(),
-                "expected at least 1 event type, got an empty array",
-            );
+            errs.push_at(path, "expected at least 1 event type, got an empty array");
             return None;
         }
         Some(types.into_iter().collect())
@@ -118,7 +115,7 @@ fn parse_events(body: &Value, kind: StreamKind) -> Result<FetchQuery, Validation
         "sequence_number_offset",
     ];
     let mut errs = ValidationErrors::default();
-    let parsed = Obj::new(body, &JsonPath::root(), &mut errs).and_then(|o| {
+    let parsed = Obj::new(body, &At::Root, &mut errs).and_then(|o| {
         let requests = o.required(
             &mut errs,
             list_key,

@@ -51,6 +51,52 @@ impl JsonPath {
     }
 }
 
+/// A borrowed, allocation-free path used while decoding: a chain of
+/// stack frames that becomes a [`JsonPath`] only when an error is reported
+/// (a large book has a million uuids and usually no error).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum At<'a> {
+    /// The body.
+    Root,
+    /// A key below a parent.
+    Key(&'a At<'a>, &'a str),
+    /// An index below a parent.
+    Index(&'a At<'a>, usize),
+}
+
+impl<'a> At<'a> {
+    /// This path extended by an object key.
+    pub(crate) fn key(&'a self, key: &'a str) -> At<'a> {
+        At::Key(self, key)
+    }
+
+    /// This path extended by an array index.
+    pub(crate) fn index(&'a self, index: usize) -> At<'a> {
+        At::Index(self, index)
+    }
+
+    /// The owned path.
+    pub(crate) fn owned(&self) -> JsonPath {
+        let mut segments = Vec::new();
+        let mut at = self;
+        loop {
+            match at {
+                At::Root => break,
+                At::Key(parent, key) => {
+                    segments.push(PathSegment::Key((*key).to_owned()));
+                    at = parent;
+                }
+                At::Index(parent, index) => {
+                    segments.push(PathSegment::Index(*index));
+                    at = parent;
+                }
+            }
+        }
+        segments.reverse();
+        JsonPath(segments)
+    }
+}
+
 fn is_plain_key(key: &str) -> bool {
     !key.is_empty()
         && key
@@ -133,6 +179,10 @@ impl ValidationErrors {
     pub(crate) fn push(&mut self, path: JsonPath, message: impl Into<String>) {
         self.0.push(ValidationError::new(path, message));
     }
+
+    pub(crate) fn push_at(&mut self, at: &At<'_>, message: impl Into<String>) {
+        self.push(at.owned(), message);
+    }
 }
 
 impl fmt::Display for ValidationErrors {
@@ -186,6 +236,25 @@ mod tests {
             "[\"a b\"][\"c\\\"d\"]"
         );
         assert_eq!(JsonPath::root().index(2).key("x").to_string(), "[2].x");
+    }
+
+    #[test]
+    fn borrowed_paths_materialise_like_owned_ones() {
+        let root = At::Root;
+        let book = root.key("book");
+        let contents = book.key("contents");
+        let first = contents.index(0);
+        let odd = first.key("odd key");
+        assert_eq!(
+            odd.owned(),
+            JsonPath::root()
+                .key("book")
+                .key("contents")
+                .index(0)
+                .key("odd key")
+        );
+        assert_eq!(odd.owned().to_string(), "book.contents[0][\"odd key\"]");
+        assert!(root.owned().is_root());
     }
 
     #[test]

@@ -16,7 +16,7 @@ use super::course::{
 use super::decode::{array, finish, Obj, UnknownKeys};
 use super::ecosystem::CreateEcosystem;
 use super::exclusions::{ExclusionScope, UpdateExcludedExercises};
-use super::path::{JsonPath, ValidationErrors};
+use super::path::{At, ValidationErrors};
 use super::roster::UpdateRoster;
 use super::Echoed;
 use crate::log::{AppendRequest, Event};
@@ -29,14 +29,14 @@ pub const MAX_ROSTERS: usize = 100;
 /// Parses POST /create_ecosystem.
 pub fn parse_create_ecosystem(body: &Value) -> Result<Echoed<CreateEcosystem>, ValidationErrors> {
     let mut errs = ValidationErrors::default();
-    let parsed = CreateEcosystem::decode(body, &JsonPath::root(), &mut errs);
+    let parsed = CreateEcosystem::decode(body, &At::Root, &mut errs);
     finish(parsed, errs)
 }
 
 /// Parses POST /create_course.
 pub fn parse_create_course(body: &Value) -> Result<Echoed<CreateCourse>, ValidationErrors> {
     let mut errs = ValidationErrors::default();
-    let parsed = CreateCourse::decode(body, &JsonPath::root(), &mut errs, UnknownKeys::Reject);
+    let parsed = CreateCourse::decode(body, &At::Root, &mut errs, UnknownKeys::Reject);
     finish(parsed, errs)
 }
 
@@ -45,8 +45,7 @@ pub fn parse_update_course_active_dates(
     body: &Value,
 ) -> Result<Echoed<UpdateCourseActiveDates>, ValidationErrors> {
     let mut errs = ValidationErrors::default();
-    let parsed =
-        UpdateCourseActiveDates::decode(body, &JsonPath::root(), &mut errs, UnknownKeys::Reject);
+    let parsed = UpdateCourseActiveDates::decode(body, &At::Root, &mut errs, UnknownKeys::Reject);
     finish(parsed, errs)
 }
 
@@ -55,8 +54,7 @@ pub fn parse_prepare_course_ecosystem(
     body: &Value,
 ) -> Result<Echoed<PrepareCourseEcosystem>, ValidationErrors> {
     let mut errs = ValidationErrors::default();
-    let parsed =
-        PrepareCourseEcosystem::decode(body, &JsonPath::root(), &mut errs, UnknownKeys::Reject);
+    let parsed = PrepareCourseEcosystem::decode(body, &At::Root, &mut errs, UnknownKeys::Reject);
     finish(parsed, errs)
 }
 
@@ -66,7 +64,7 @@ pub fn parse_update_globally_excluded_exercises(
 ) -> Result<Echoed<UpdateExcludedExercises>, ValidationErrors> {
     let mut errs = ValidationErrors::default();
     let parsed =
-        UpdateExcludedExercises::decode(body, &JsonPath::root(), &mut errs, ExclusionScope::Global);
+        UpdateExcludedExercises::decode(body, &At::Root, &mut errs, ExclusionScope::Global);
     finish(parsed, errs)
 }
 
@@ -76,12 +74,11 @@ pub fn parse_update_course_excluded_exercises(
 ) -> Result<Echoed<UpdateExcludedExercises>, ValidationErrors> {
     let mut errs = ValidationErrors::default();
     let parsed =
-        UpdateExcludedExercises::decode(body, &JsonPath::root(), &mut errs, ExclusionScope::Course);
+        UpdateExcludedExercises::decode(body, &At::Root, &mut errs, ExclusionScope::Course);
     finish(parsed, errs)
 }
 
-type ItemDecoder<T> =
-    fn(&Value, &JsonPath, &mut ValidationErrors, UnknownKeys) -> Option<Echoed<T>>;
+type ItemDecoder<T> = fn(&Value, &At<'_>, &mut ValidationErrors, UnknownKeys) -> Option<Echoed<T>>;
 
 /// A body `{ <key>: [ item, … ] }` with at most `max` items.
 fn bulk<T>(
@@ -91,7 +88,7 @@ fn bulk<T>(
     item: ItemDecoder<T>,
 ) -> Result<Vec<Echoed<T>>, ValidationErrors> {
     let mut errs = ValidationErrors::default();
-    let parsed = Obj::new(body, &JsonPath::root(), &mut errs).and_then(|o| {
+    let parsed = Obj::new(body, &At::Root, &mut errs).and_then(|o| {
         let items = o.required(
             &mut errs,
             key,

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::datetime::Datetime;
 use super::decode::{array, datetime, sequence_number, uuid, uuid_with_text, Obj, UnknownKeys};
-use super::path::{JsonPath, ValidationErrors};
+use super::path::{At, ValidationErrors};
 use super::slot::Slot;
 use super::Echoed;
 use crate::ids::{CourseContainerId, CourseId, RequestId, StudentId};
@@ -79,7 +79,7 @@ impl UpdateRoster {
 
     pub(crate) fn decode(
         value: &Value,
-        path: &JsonPath,
+        path: &At<'_>,
         errs: &mut ValidationErrors,
         unknown: UnknownKeys,
     ) -> Option<Echoed<Self>> {

@@ -71,14 +71,18 @@ impl AssignmentState {
 
     /// When feedback becomes visible: `feedback_at`, else `due_at` (S3).
     pub fn feedback_visible_at(&self) -> Option<Instant> {
-        self.feedback_at.as_ref().or(self.due_at.as_ref()).map(Instant::from)
+        self.feedback_at
+            .as_ref()
+            .or(self.due_at.as_ref())
+            .map(Instant::from)
     }
 }
 
 /// One issued trial (AssignedExercise, §1.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrialState {
-    /// The assignment that issued it (the first one, insert-or-ignore).
+    /// The assignment that issued it (the first one; another assignment
+    /// naming the same trial is a [`super::ProblemKind::TrialReused`]).
     pub assignment: AssignmentId,
     /// The exercise issued.
     pub exercise: ExerciseId,
@@ -238,9 +242,11 @@ impl CourseState {
                         e.trial, trial.assignment
                     ),
                 )),
-                Some(_) => {}
-                None => {
-                    joined_answered |= self.responses.contains_key(&e.trial);
+                existing => {
+                    // A trial of this assignment follows its latest update;
+                    // trials dropped from a later update stay issued (their
+                    // answers keep counting), as the original never deletes them.
+                    joined_answered |= existing.is_none() && self.responses.contains_key(&e.trial);
                     self.trials.insert(
                         e.trial,
                         TrialState {
@@ -345,7 +351,9 @@ impl CourseState {
         }
         let at = Instant::from(&body.responded_at);
         let previous = self.responses.get(&body.trial_uuid).copied();
-        let latest = previous.map_or(true, |p| (at, seq) >= (p.last_responded_at, p.sequence_number));
+        let latest = previous.map_or(true, |p| {
+            (at, seq) >= (p.last_responded_at, p.sequence_number)
+        });
         let mut stored = match previous {
             Some(p) if !latest => p,
             _ => TrialResponse {

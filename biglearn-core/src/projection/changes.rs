@@ -6,12 +6,12 @@
 //! | Event | Marked |
 //! |---|---|
 //! | create_course | nothing (no students yet) |
-//! | prepare_course_ecosystem | nothing, unless it resolves a parked switch (then as update_course_ecosystem) |
+//! | prepare_course_ecosystem | the preparation, for its precompute (S1 fix 11); when it resolves a parked switch, also as update_course_ecosystem (fix 13) |
 //! | update_course_ecosystem | every student's CLUEs and worst areas, every container's teacher CLUEs (fix 4); `ecosystem_changed` |
 //! | update_roster | teacher CLUEs of every container before and after (fix 15); CLUEs and worst areas of students added, moved or removed |
 //! | update_course_active_dates | nothing |
 //! | exclusions (when the list changed) | every student's CLUEs and worst areas, every container's teacher CLUEs (fix 7), PEs/SPEs of every assignment that needs them |
-//! | create_update_assignment | the assignment's PEs/SPEs when it needs them; the student's other assignments needing PEs/SPEs and worst areas when its trials or dates changed (anti-cheating, §2.9); CLUEs of the student and its containers when answered trials of it changed dates or joined |
+//! | create_update_assignment | the assignment's PEs/SPEs when it needs them or was just deleted (fix 2: its results are retired); the student's other assignments needing PEs/SPEs and worst areas when its trials or dates changed (anti-cheating, §2.9); CLUEs of the student and its containers when answered trials of it changed dates or joined |
 //! | record_response (when the trial's latest or first answer changed) | the student's CLUEs and worst areas, teacher CLUEs of its containers, PEs/SPEs of every assignment of the student that needs them (§1.6(a)); the group's real-response count on a trial's first real answer (fix 14) |
 //!
 //! A removed student or container is still listed, so that its rows can be
@@ -21,7 +21,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{AssignmentId, CourseContainerId, EcosystemId, ExerciseGroupId, StudentId};
+use crate::ids::{
+    AssignmentId, CourseContainerId, EcosystemId, ExerciseGroupId, PreparationId, StudentId,
+};
 use crate::scheduler::constants::next_update_response_count;
 
 /// What one applied course event (or several, merged) requires to be
@@ -44,6 +46,9 @@ pub struct CourseChanges {
     pub group_response_counts: BTreeMap<ExerciseGroupId, u64>,
     /// The course's new current ecosystem, when it switched.
     pub ecosystem_changed: Option<EcosystemId>,
+    /// Preparations whose precompute (the prepared ecosystem's default
+    /// ordering and re-mapped CLUE rows) must run (S1 fix 11).
+    pub preparations: BTreeSet<PreparationId>,
 }
 
 impl CourseChanges {
@@ -57,6 +62,7 @@ impl CourseChanges {
         for (group, count) in other.group_response_counts {
             *self.group_response_counts.entry(group).or_insert(0) += count;
         }
+        self.preparations.extend(other.preparations);
         if other.ecosystem_changed.is_some() {
             self.ecosystem_changed = other.ecosystem_changed;
         }
@@ -70,6 +76,7 @@ impl CourseChanges {
             && self.worst_areas.is_empty()
             && self.group_response_counts.is_empty()
             && self.ecosystem_changed.is_none()
+            && self.preparations.is_empty()
     }
 }
 

@@ -178,7 +178,8 @@ impl CourseState {
         match TypedEvent::from_event(event) {
             Err(error) => issues.push((ProblemKind::UnreadableEvent, error.to_string())),
             Ok(typed) => {
-                if !self.created && !matches!(typed, TypedEvent::CreateCourse(_) | TypedEvent::NoOp(_))
+                if !self.created
+                    && !matches!(typed, TypedEvent::CreateCourse(_) | TypedEvent::NoOp(_))
                 {
                     issues.push((
                         ProblemKind::CourseNotCreated,
@@ -217,14 +218,17 @@ impl CourseState {
         let seq = event.sequence_number;
         match typed {
             TypedEvent::NoOp(_) => changes.applied = false,
-            TypedEvent::CreateEcosystem(_) => {
-                issues.push((ProblemKind::WrongStream, "create_ecosystem in a course stream".into()))
-            }
+            TypedEvent::CreateEcosystem(_) => issues.push((
+                ProblemKind::WrongStream,
+                "create_ecosystem in a course stream".into(),
+            )),
             TypedEvent::CreateCourse(body) => self.create_course(&body, catalog, issues),
             TypedEvent::PrepareCourseEcosystem(body) => {
                 self.prepare(&body, seq, catalog, changes, issues)
             }
-            TypedEvent::UpdateCourseEcosystem(body) => self.update_ecosystem(&body, changes, issues),
+            TypedEvent::UpdateCourseEcosystem(body) => {
+                self.update_ecosystem(&body, changes, issues)
+            }
             TypedEvent::UpdateRoster(body) => self.update_roster(&body, changes, issues),
             TypedEvent::UpdateCourseActiveDates(body) => {
                 self.starts_at = Some(body.starts_at);
@@ -268,7 +272,12 @@ impl CourseState {
     ) {
         let map = &body.ecosystem_map;
         check_ecosystem(catalog, body.next_ecosystem_uuid, "prepared", issues);
-        check_ecosystem(catalog, map.from_ecosystem_uuid, "ecosystem_map.from", issues);
+        check_ecosystem(
+            catalog,
+            map.from_ecosystem_uuid,
+            "ecosystem_map.from",
+            issues,
+        );
         self.preparations.insert(
             body.preparation_uuid,
             Preparation {
@@ -296,6 +305,7 @@ impl CourseState {
                 to_book_container: m.to_book_container,
             })
             .collect();
+        changes.preparations.insert(body.preparation_uuid);
         if self
             .parked
             .as_ref()
@@ -348,7 +358,9 @@ impl CourseState {
     pub(crate) fn mark_everyone(&self, changes: &mut CourseChanges) {
         changes.student_clues.extend(self.students.keys().copied());
         changes.worst_areas.extend(self.students.keys().copied());
-        changes.teacher_clues.extend(self.containers.keys().copied());
+        changes
+            .teacher_clues
+            .extend(self.containers.keys().copied());
     }
 
     fn update_exclusions(&mut self, body: &UpdateExcludedExercises, changes: &mut CourseChanges) {
@@ -400,7 +412,9 @@ impl CourseState {
     }
 
     /// The first real response per (student, exercise), for fitting.
-    pub fn fitting_responses(&self) -> impl Iterator<Item = (StudentId, ExerciseId, &FirstResponse)> {
+    pub fn fitting_responses(
+        &self,
+    ) -> impl Iterator<Item = (StudentId, ExerciseId, &FirstResponse)> {
         self.first_real_responses
             .iter()
             .flat_map(|(s, by)| by.iter().map(move |(e, r)| (*s, *e, r)))

@@ -162,7 +162,10 @@ impl EcosystemState {
         state.imported = true;
         state.imported_at = Some(body.imported_at.clone());
         state.book_cnx_identity = Some(body.book.cnx_identity.as_str().to_owned());
-        let root_ids: [Uuid; 2] = [*body.ecosystem_uuid.as_uuid(), body.book.cnx_identity.uuid()];
+        let root_ids: [Uuid; 2] = [
+            *body.ecosystem_uuid.as_uuid(),
+            body.book.cnx_identity.uuid(),
+        ];
         for (position, container) in (0u32..).zip(&body.book.contents) {
             let id = container.container_uuid;
             if state.containers.contains_key(&id) {

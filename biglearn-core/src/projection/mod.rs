@@ -17,9 +17,36 @@
 //! - [`CourseViews`] converts the state into the input types of
 //!   [`crate::scheduler`] (ecosystem views, assignments, CLUE inputs).
 //!
+//! - [`ExerciseGroupCounts`] sums the real-response increases that every
+//!   course reports, for the refit trigger floor(1.1·count)+1 (F4).
+//!
 //! All state is `Serialize + Deserialize` with deterministic (`BTreeMap`)
 //! iteration, so a storage layer can persist it per course or ecosystem as a
 //! versioned blob ([`encode_state`], [`decode_state`]).
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use biglearn_core::events::{parse_create_course, WireEvent};
+//! use biglearn_core::projection::{CourseState, EcosystemState, ProblemKind};
+//! let body = serde_json::json!({
+//!     "course_uuid": "00000000-0000-4000-8000-000000000001",
+//!     "ecosystem_uuid": "00000000-0000-4000-8000-000000000002",
+//!     "is_real_course": true,
+//!     "starts_at": "2017-01-01T00:00:00.000000Z",
+//!     "ends_at": "2017-06-01T00:00:00.000000Z",
+//!     "created_at": "2017-01-01T00:00:00.000000Z"
+//! });
+//! let create = parse_create_course(&body).unwrap().event;
+//! let mut course = CourseState::new(create.course_uuid);
+//! let ecosystems: BTreeMap<_, EcosystemState> = BTreeMap::new();
+//! let changes = course.apply(&create.to_event(), &ecosystems);
+//! assert!(changes.applied && course.created);
+//! // The ecosystem is not imported yet: recorded, not fatal.
+//! let problem = &course.problems.items[0];
+//! assert_eq!(problem.kind, ProblemKind::UnknownEcosystem);
+//! // Applying the same event again is a replay and changes nothing.
+//! assert!(!course.apply(&create.to_event(), &ecosystems).applied);
+//! ```
 
 mod assignment;
 mod blob;

@@ -109,7 +109,10 @@ impl CourseState {
             if students.contains_key(&s.student_uuid) {
                 issues.push((
                     ProblemKind::Duplicate,
-                    format!("student {} is listed twice; the last entry wins", s.student_uuid),
+                    format!(
+                        "student {} is listed twice; the last entry wins",
+                        s.student_uuid
+                    ),
                 ));
             }
             students.insert(
@@ -122,7 +125,9 @@ impl CourseState {
                 },
             );
         }
-        changes.teacher_clues.extend(self.containers.keys().copied());
+        changes
+            .teacher_clues
+            .extend(self.containers.keys().copied());
         changes.teacher_clues.extend(containers.keys().copied());
         for (id, entry) in &students {
             if self.students.get(id) != Some(entry) {

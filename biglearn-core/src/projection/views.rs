@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use super::assignment::{AssignmentState, TrialResponse};
 use super::course::CourseState;
 use super::EcosystemCatalog;
-use crate::ids::{AssignmentId, BookContainerId, CourseContainerId, EcosystemId, ExerciseId, StudentId};
+use crate::ids::{
+    AssignmentId, BookContainerId, CourseContainerId, EcosystemId, ExerciseId, StudentId, TrialId,
+};
 use crate::scheduler::{
     clue_exercises, clue_target, select_clue_responses, student_history_at, Assignment,
     AssignmentType, BookContainerMappings, ClueAudience, ClueCandidate, ClueResponses,
@@ -40,6 +42,9 @@ pub struct CourseViews<'a> {
     views: BTreeMap<EcosystemId, EcosystemView>,
     catalog: ExerciseCatalog,
     mappings: BookContainerMappings,
+    /// Each student's answered trials, so per-student queries do not scan
+    /// every response of the course.
+    trials_of: BTreeMap<StudentId, Vec<TrialId>>,
 }
 
 impl<'a> CourseViews<'a> {
@@ -74,11 +79,16 @@ impl<'a> CourseViews<'a> {
             .collect();
         let catalog = ExerciseCatalog::new(states.iter().flat_map(|e| e.exercise_groups()));
         let views = states.iter().map(|e| (e.id, e.view())).collect();
+        let mut trials_of: BTreeMap<StudentId, Vec<TrialId>> = BTreeMap::new();
+        for (trial, r) in &course.responses {
+            trials_of.entry(r.student).or_default().push(*trial);
+        }
         CourseViews {
             course,
             views,
             catalog,
             mappings: course.book_container_mappings(),
+            trials_of,
         }
     }
 
@@ -114,12 +124,18 @@ impl<'a> CourseViews<'a> {
 
     /// The student's answered trials as the scheduler's [`Response`]s.
     pub fn student_responses(&self, student: StudentId) -> Vec<Response> {
-        self.course
-            .responses
-            .iter()
-            .filter(|(_, r)| r.student == student)
-            .map(|(trial, r)| response(*trial, r))
+        self.answered(student)
+            .map(|(trial, r)| response(trial, r))
             .collect()
+    }
+
+    /// The student's answered trials with their latest answers, in trial order.
+    fn answered(&self, student: StudentId) -> impl Iterator<Item = (TrialId, &TrialResponse)> {
+        self.trials_of
+            .get(&student)
+            .into_iter()
+            .flatten()
+            .filter_map(|trial| self.course.responses.get(trial).map(|r| (*trial, r)))
     }
 
     /// One assignment as the scheduler's [`Assignment`], with its
@@ -175,22 +191,18 @@ impl<'a> CourseViews<'a> {
 
     /// The responses of `students` that join an issued trial of a known
     /// assignment, as CLUE candidates with their response ecosystems.
-    fn candidates(
-        &self,
-        students: &BTreeSet<StudentId>,
-    ) -> Vec<(EcosystemId, ClueCandidate)> {
-        self.course
-            .responses
+    fn candidates(&self, students: &BTreeSet<StudentId>) -> Vec<(EcosystemId, ClueCandidate)> {
+        students
             .iter()
-            .filter(|(_, r)| students.contains(&r.student))
+            .flat_map(|student| self.answered(*student))
             .filter_map(|(trial, r)| {
-                let issued = self.course.trials.get(trial)?;
+                let issued = self.course.trials.get(&trial)?;
                 let assignment = self.course.assignments.get(&issued.assignment)?;
                 Some((
                     r.ecosystem,
                     ClueCandidate {
                         response: r.response,
-                        trial: *trial,
+                        trial,
                         student: r.student,
                         exercise: r.exercise,
                         is_correct: r.is_correct,

@@ -24,7 +24,7 @@
 use nalgebra::{Cholesky, DMatrix, DVector};
 
 use super::model::{ConceptIndex, Penalties, QuestionIndex, SparfaModel};
-use super::normal::{logistic_loss, sigmoid, sigmoid_variance};
+use super::normal::{logistic_loss, sigmoid, sigmoid_pair};
 
 mod estimate;
 mod timed;
@@ -334,17 +334,23 @@ impl LearnerWorkspace {
         self.hessian.fill_diagonal(precision);
         for r in 0..self.targets.len() {
             let z = self.logits[r];
-            let residual = residual(self.targets[r] > 0.5, z);
-            let weight = sigmoid_variance(z);
+            // One exponential gives σ(z), σ(−z), the residual and the weight.
+            let (p, q) = sigmoid_pair(z);
+            let residual = if self.targets[r] > 0.5 { -q } else { p };
+            let weight = p * q;
             let row = &self.entries[self.offsets[r]..self.offsets[r + 1]];
             for (j, &(i, wi)) in row.iter().enumerate() {
                 let i = i as usize;
                 self.gradient[i] += residual * wi;
-                // Lower triangle only; mirrored below.
-                for &(l, wl) in &row[..=j] {
+                // Lower triangle only, mirrored below. Each unordered pair of
+                // entries is visited once; a concept repeated within a row (not
+                // produced by fitting, but representable) meets itself off the
+                // pair diagonal and must count twice, as in (w₁ + w₂)².
+                for (m, &(l, wl)) in row[..=j].iter().enumerate() {
                     let l = l as usize;
                     let (hi, lo) = if i >= l { (i, l) } else { (l, i) };
-                    self.hessian[(hi, lo)] += weight * wi * wl;
+                    let twice = if m < j && i == l { 2.0 } else { 1.0 };
+                    self.hessian[(hi, lo)] += twice * weight * wi * wl;
                 }
             }
         }

@@ -142,6 +142,18 @@ pub fn sigmoid(z: f64) -> f64 {
     }
 }
 
+/// `(σ(z), σ(−z))` from a single exponential, both accurate (no `1 − σ` cancellation).
+pub fn sigmoid_pair(z: f64) -> (f64, f64) {
+    let e = (-z.abs()).exp();
+    let big = 1.0 / (1.0 + e);
+    let small = e * big;
+    if z >= 0.0 {
+        (big, small)
+    } else {
+        (small, big)
+    }
+}
+
 /// softplus(z) = ln(1 + e^z), computed as `max(z, 0) + ln1p(e^(−|z|))`.
 ///
 /// Finite for every finite z (≈ z for large z, ≈ e^z for very negative z).
@@ -220,6 +232,11 @@ mod tests {
             assert!(log_sigmoid(z).is_finite());
             assert!(sigmoid_variance(z) >= 0.0);
             assert!(logistic_loss(true, z) >= 0.0 && logistic_loss(false, z) >= 0.0);
+        }
+        for z in [-800.0, -30.0, -0.7, 0.0, 0.3, 25.0, 800.0] {
+            let (p, q) = sigmoid_pair(z);
+            assert!((p - sigmoid(z)).abs() <= f64::EPSILON * p.max(1e-300));
+            assert!((q - sigmoid(-z)).abs() <= f64::EPSILON * q.max(1e-300));
         }
         assert!((softplus(0.0) - std::f64::consts::LN_2).abs() < 1e-16);
         assert!((softplus(1000.0) - 1000.0).abs() < 1e-12);

@@ -22,6 +22,7 @@
 
 mod append_checks;
 mod bundle_checks;
+mod engine_checks;
 mod fetch_checks;
 pub mod fixtures;
 mod model;
@@ -29,6 +30,7 @@ pub mod reference;
 
 pub use append_checks::*;
 pub use bundle_checks::*;
+pub use engine_checks::*;
 pub use fetch_checks::*;
 pub use model::{concurrent_appends_smoke, model_check};
 

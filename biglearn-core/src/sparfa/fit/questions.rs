@@ -8,7 +8,7 @@
 //! Optional screening computes the off-hint data gradient `Σ_l U_kl r_ql` for every
 //! concept and activates those that violate `∂J/∂W_kq ≥ 0` at zero.
 
-use super::math::softplus_sigmoid;
+use super::math::{logistic_loss, sigmoid, softplus_sigmoid};
 use crate::sparfa::model::Penalties;
 
 /// One question's parameters during fitting.
@@ -75,6 +75,7 @@ fn pass(
     gather: &mut Vec<f64>,
     grad: &mut [f64],
     hess: &mut [f64],
+    with_loss: bool,
 ) -> f64 {
     let m = nvar + 1;
     grad.iter_mut().for_each(|g| *g = 0.0);
@@ -89,9 +90,14 @@ fn pass(
             gather[a] = v;
             z += w * v;
         }
-        let (sp, p) = softplus_sigmoid(z);
         let yv = if y { 1.0 } else { 0.0 };
-        loss += sp - yv * z;
+        let p = if with_loss {
+            let (sp, p) = softplus_sigmoid(z);
+            loss += sp - yv * z;
+            p
+        } else {
+            sigmoid(z)
+        };
         let r = p - yv;
         let kappa = p * (1.0 - p);
         for a in 0..nvar {
@@ -147,8 +153,10 @@ pub(crate) fn update_question(
     } = scratch;
     grad.resize(m, 0.0);
     hess.resize(m * m, 0.0);
-    let mut loss = pass(learners, correct, u, k_count, &params.loadings, params.d, nvar, gather, grad, hess);
-    let mut j = block_objective(loss, &params.loadings, &params.hinted, params.d, &pen);
+    // The loss at the start is only needed when a full Newton step has to be checked by
+    // value (rarely) or no step is taken; it is computed lazily to save a logarithm per cell.
+    pass(learners, correct, u, k_count, &params.loadings, params.d, nvar, gather, grad, hess, false);
+    let mut loss: Option<f64> = None;
     for iter in 0..step.iterations.max(1) {
         // Full gradient and Hessian of the block objective (upper triangle of `hess`).
         for a in 0..m {
@@ -184,6 +192,7 @@ pub(crate) fn update_question(
         }
         let mut t = 1.0;
         let mut accepted = false;
+        let mut j: Option<f64> = None;
         for _ in 0..30 {
             trial.clear();
             trial.extend(
@@ -196,13 +205,35 @@ pub(crate) fn update_question(
             let new_d = params.d + t * delta[nvar];
             let trial_loadings: Vec<(u32, f64)> =
                 params.loadings.iter().zip(trial.iter()).map(|(&(k, _), &w)| (k, w)).collect();
-            let new_loss = pass(learners, correct, u, k_count, &trial_loadings, new_d, nvar, gather, grad, hess);
-            let new_j = block_objective(new_loss, &trial_loadings, &params.hinted, new_d, &pen);
-            if new_j <= j + 1e-4 * t * slope {
+            let new_loss = pass(learners, correct, u, k_count, &trial_loadings, new_d, nvar, gather, grad, hess, true);
+            // On the segment the block objective φ is convex, so φ(1) − φ(0) ≤ φ'(1):
+            // a non-positive slope at the full step proves a decrease without φ(0).
+            let end_slope = if t == 1.0 {
+                let mut e = pen.data * grad[nvar] * delta[nvar] + 2.0 * pen.intercept * new_d * delta[nvar];
+                for a in 0..nvar {
+                    let pen_grad = if params.hinted[a] {
+                        2.0 * pen.hinted * trial_loadings[a].1
+                    } else {
+                        pen.unhinted
+                    };
+                    e += (pen.data * grad[a] + pen_grad) * delta[a];
+                }
+                e
+            } else {
+                f64::INFINITY
+            };
+            let decreased = end_slope <= 0.0 || {
+                let j0 = *j.get_or_insert_with(|| {
+                    let l0 = *loss.get_or_insert_with(|| loss_only(learners, correct, u, k_count, &params.loadings, params.d));
+                    block_objective(l0, &params.loadings, &params.hinted, params.d, &pen)
+                });
+                let new_j = block_objective(new_loss, &trial_loadings, &params.hinted, new_d, &pen);
+                new_j <= j0 + 1e-4 * t * slope
+            };
+            if decreased {
                 params.loadings = trial_loadings;
                 params.d = new_d;
-                loss = new_loss;
-                j = new_j;
+                loss = Some(new_loss);
                 accepted = true;
                 break;
             }
@@ -227,8 +258,21 @@ pub(crate) fn update_question(
         params.loadings.truncate(keep);
         params.hinted.truncate(keep);
     }
-    report.loss = loss;
+    report.loss = loss.unwrap_or_else(|| loss_only(learners, correct, u, k_count, &params.loadings, params.d));
     report
+}
+
+/// The data loss Σ ℓ of the question's cells at `(loadings, d)`.
+fn loss_only(learners: &[u32], correct: &[bool], u: &[f64], k_count: usize, loadings: &[(u32, f64)], d: f64) -> f64 {
+    learners
+        .iter()
+        .zip(correct)
+        .map(|(&l, &y)| {
+            let row = &u[l as usize * k_count..(l as usize + 1) * k_count];
+            let z = d + loadings.iter().map(|&(k, w)| w * row[k as usize]).sum::<f64>();
+            logistic_loss(y, z)
+        })
+        .sum()
 }
 
 /// Projected Gauss–Seidel for `min gᵀs + ½ sᵀHs` with `w_a + s_a ≥ 0` on loadings.

@@ -1,4 +1,5 @@
-//! In-memory implementation of the storage traits.
+//! In-memory implementation of the storage traits ([`crate::log::EventLog`],
+//! [`crate::log::BundleLog`] and [`crate::engine_store::EngineStore`]).
 //!
 //! [`MemoryStore`] keeps everything in one `RwLock`: appends take the write
 //! lock for the whole group (so a group is one atomic step, like a database
@@ -6,6 +7,8 @@
 //! the same pure rules as the SQL backends ([`crate::log::plan_append`],
 //! [`crate::log::fetch_events`], [`crate::log::bundle`]), spawns no threads
 //! and compiles to wasm32.
+
+mod engine;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -36,6 +39,9 @@ struct Inner {
     metadata: BTreeMap<StreamKind, Vec<StreamMetadata>>,
     watermarks: HashMap<(ConsumerName, CourseId), SequenceNumber>,
     next_position: u64,
+    /// The engine's states and results ([`crate::engine_store`]), under the
+    /// same lock as the watermarks so a commit is one atomic step.
+    engine: engine::EngineTables,
 }
 
 /// The in-memory event log and bundle store. Cheap to create; `Send + Sync`.

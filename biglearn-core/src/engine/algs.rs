@@ -1,0 +1,163 @@
+//! The two built-in algorithms behind one interface, with the fitted
+//! matrices of the ecosystems a course uses.
+
+use std::collections::BTreeMap;
+
+use crate::engine_store::{AlgorithmName, EngineStore};
+use crate::ids::{EcosystemId, EcosystemMatrixId};
+use crate::log::StoreError;
+use crate::projection::{decode_state, CourseState, STATE_VERSION};
+use crate::scheduler::{
+    Algorithm, BiglearnSparfa, BuiltinAlgorithm, ClueData, ClueRequest, ExerciseOrder,
+    ExerciseOrderRequest, HistoryType, LocalQuery, ResolvedAlgorithm,
+};
+use crate::sparfa::SparfaModel;
+
+/// The format version of a [`crate::engine_store::MatrixSlot`] model the
+/// engine reads: a [`SparfaModel`] written with
+/// [`crate::projection::encode_state`].
+pub const MATRIX_FORMAT_VERSION: u32 = STATE_VERSION;
+
+/// The fitted matrices of the ecosystems one course refers to.
+#[derive(Debug, Default)]
+pub struct Matrices {
+    models: BTreeMap<EcosystemId, (EcosystemMatrixId, SparfaModel)>,
+    /// Stored matrices that could not be read (their ecosystems run cold).
+    pub failures: Vec<String>,
+}
+
+impl Matrices {
+    /// Loads the stored matrix of every ecosystem `course` refers to
+    /// (current, initial, of its assignments and responses).
+    pub fn load(store: &impl EngineStore, course: &CourseState) -> Result<Self, StoreError> {
+        let mut ids: Vec<EcosystemId> = Vec::new();
+        ids.extend(course.current_ecosystem);
+        ids.extend(course.initial_ecosystem);
+        ids.extend(course.assignments.values().map(|a| a.ecosystem));
+        ids.extend(course.responses.values().map(|r| r.ecosystem));
+        ids.sort();
+        ids.dedup();
+        let mut matrices = Matrices::default();
+        for id in ids {
+            let Some(slot) = store.matrix(id)? else {
+                continue;
+            };
+            if slot.model.format_version != MATRIX_FORMAT_VERSION {
+                matrices.failures.push(format!(
+                    "matrix {} of ecosystem {id} has format version {}, expected {MATRIX_FORMAT_VERSION}; using cold-start rules",
+                    slot.matrix_uuid, slot.model.format_version
+                ));
+                continue;
+            }
+            match decode_state::<SparfaModel>(&slot.model.bytes) {
+                Ok(model) => {
+                    matrices.models.insert(id, (slot.matrix_uuid, model));
+                }
+                Err(error) => matrices.failures.push(format!(
+                    "matrix {} of ecosystem {id} is unreadable ({error}); using cold-start rules",
+                    slot.matrix_uuid
+                )),
+            }
+        }
+        Ok(matrices)
+    }
+
+    /// Both built-in algorithms for `ecosystem`: `local_query`, then
+    /// `biglearn_sparfa` (fitted when a matrix is stored, else cold).
+    pub fn algorithms(&self, ecosystem: EcosystemId) -> [Builtin<'_>; 2] {
+        let sparfa = match self.models.get(&ecosystem) {
+            Some((id, model)) => Builtin::Sparfa(BiglearnSparfa::new(*id, model), Some(*id)),
+            None => Builtin::Sparfa(BiglearnSparfa::unfitted(), None),
+        };
+        [Builtin::Local(LocalQuery), sparfa]
+    }
+}
+
+/// One built-in algorithm, ready for one ecosystem.
+#[derive(Debug)]
+pub enum Builtin<'a> {
+    /// `local_query`.
+    Local(LocalQuery),
+    /// `biglearn_sparfa` and its fitted matrix id, if any.
+    Sparfa(BiglearnSparfa<'a>, Option<EcosystemMatrixId>),
+}
+
+impl Builtin<'_> {
+    /// Which algorithm.
+    pub fn algorithm(&self) -> BuiltinAlgorithm {
+        match self {
+            Builtin::Local(alg) => alg.algorithm(),
+            Builtin::Sparfa(alg, _) => alg.algorithm(),
+        }
+    }
+
+    /// The name PEs, worst areas and CLUEs are stored under.
+    pub fn name(&self) -> AlgorithmName {
+        AlgorithmName::builtin(self.algorithm())
+    }
+
+    /// The name one SPE variant is stored under.
+    pub fn spe_name(&self, history: HistoryType) -> Result<AlgorithmName, String> {
+        AlgorithmName::resolved(&ResolvedAlgorithm::BuiltIn {
+            algorithm: self.algorithm(),
+            history_type: Some(history),
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    /// The matrix a CLUE of this algorithm carries.
+    pub fn clue_matrix(&self) -> Option<EcosystemMatrixId> {
+        match self {
+            Builtin::Local(_) => None,
+            Builtin::Sparfa(_, matrix) => *matrix,
+        }
+    }
+
+    /// The priority order; the error names the algorithm.
+    pub fn order(&self, request: &ExerciseOrderRequest<'_>) -> Result<ExerciseOrder, String> {
+        match self {
+            Builtin::Local(alg) => alg.exercise_order(request).map_err(|e| e.to_string()),
+            Builtin::Sparfa(alg, _) => alg
+                .exercise_order(request)
+                .map_err(|e| format!("biglearn_sparfa exercise order: {e}")),
+        }
+    }
+
+    /// The CLUE; the error names the algorithm.
+    pub fn clue(&self, request: &ClueRequest<'_>) -> Result<ClueData, String> {
+        match self {
+            Builtin::Local(alg) => alg.clue(request).map_err(|e| e.to_string()),
+            Builtin::Sparfa(alg, _) => alg
+                .clue(request)
+                .map_err(|e| format!("biglearn_sparfa CLUE: {e}")),
+        }
+    }
+}
+
+/// Every name a built-in result of an assignment's PEs is stored under.
+pub fn pe_names() -> [AlgorithmName; 2] {
+    [
+        AlgorithmName::builtin(BuiltinAlgorithm::LocalQuery),
+        AlgorithmName::builtin(BuiltinAlgorithm::BiglearnSparfa),
+    ]
+}
+
+/// Every name a built-in SPE result is stored under.
+pub fn spe_names() -> Vec<AlgorithmName> {
+    let mut names = Vec::new();
+    for algorithm in [
+        BuiltinAlgorithm::LocalQuery,
+        BuiltinAlgorithm::BiglearnSparfa,
+    ] {
+        for history in [HistoryType::InstructorDriven, HistoryType::StudentDriven] {
+            let resolved = ResolvedAlgorithm::BuiltIn {
+                algorithm,
+                history_type: Some(history),
+            };
+            if let Ok(name) = AlgorithmName::resolved(&resolved) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}

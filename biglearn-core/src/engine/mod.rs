@@ -1,0 +1,342 @@
+//! The engine step (issue 4): from event bundles to stored results.
+//!
+//! One [`Engine::step`] call, for one consumer name:
+//!
+//! 1. brings the ecosystem states up to date ([`ecosystems`]): every
+//!    ecosystem stream listed by the store's metadata is read past its
+//!    stored snapshot, applied ([`EcosystemState::apply`]) and saved;
+//! 2. takes the next course bundles ([`BundleLog::next_bundles`]); for each,
+//!    loads the course state the consumer committed last, applies the events
+//!    in order against the ecosystem catalog and collects the dirty markers
+//!    of scheduler.md §1.6 ([`CourseChanges`]), remembering for every target
+//!    the sequence number of the last event that dirtied it;
+//! 3. recalculates the dirty results with both built-in algorithms
+//!    ([`recalc`]): PEs and SPEs per assignment, practice worst areas per
+//!    student, student CLUEs per (student, book container) and teacher CLUEs
+//!    per (course container, book container);
+//! 4. stores the new state, the result writes and the problems found, and
+//!    raises the watermark, all in one
+//!    [`EngineStore::commit_course_progress`].
+//!
+//! A crash between bundles redelivers the uncommitted bundle; a commit at or
+//! below the stored watermark is a no-op, so nothing is applied twice.
+//! Calculation uuids are derived from stable ids (S2): the target's ids and
+//! the sequence number of the event that last dirtied it ("calculation uuid
+//! as version", scheduler.md §1.5), so they do not depend on how the events
+//! were cut into bundles. Time enters only through the `now` argument.
+//!
+//! Not done here yet: background SPARFA refits (F4; the engine only reads a
+//! stored matrix, see [`algs::MATRIX_FORMAT_VERSION`]) and time-driven
+//! recalculation (feedback becoming visible later).
+
+pub mod algs;
+pub mod ecosystems;
+pub mod recalc;
+mod state;
+
+pub use state::EngineCourseState;
+
+use std::collections::BTreeMap;
+
+use crate::engine_store::{
+    CommitOutcome, CourseCommit, EngineStore, EngineStoreError, RecordedProblem, StateBlob,
+};
+use crate::ids::{AssignmentId, CourseContainerId, StudentId};
+use crate::log::{Bundle, BundleLimits, ConsumerName, SequenceNumber, StoreError};
+use crate::projection::{BlobError, CourseChanges, EcosystemState, Problem, STATE_VERSION};
+use crate::scheduler::Instant;
+
+use ecosystems::EcosystemCache;
+
+/// Why an engine step stopped (the failing bundle was not committed and is
+/// redelivered by the next step).
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The store failed while reading.
+    #[error("engine step for consumer {}: {source}", consumer.as_str())]
+    Store {
+        /// The consumer.
+        consumer: ConsumerName,
+        /// The store's error.
+        #[source]
+        source: StoreError,
+    },
+    /// A write was refused by the store.
+    #[error("engine step for consumer {}: writing {what} failed: {source}", consumer.as_str())]
+    Write {
+        /// The consumer.
+        consumer: ConsumerName,
+        /// What was being written.
+        what: String,
+        /// The store's error.
+        #[source]
+        source: EngineStoreError,
+    },
+    /// A stored state blob could not be read or written.
+    #[error("engine step for consumer {}: state of {what}: {source}", consumer.as_str())]
+    Blob {
+        /// The consumer.
+        consumer: ConsumerName,
+        /// Whose state.
+        what: String,
+        /// The blob error.
+        #[source]
+        source: BlobError,
+    },
+}
+
+/// What one [`Engine::step`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StepReport {
+    /// Ecosystem states (re)built and saved.
+    pub ecosystems_saved: usize,
+    /// Course bundles committed.
+    pub bundles_committed: usize,
+    /// Course bundles whose commit was stale (already committed).
+    pub bundles_stale: usize,
+    /// Events applied (committed bundles only).
+    pub events_applied: usize,
+    /// Result rows written or deleted.
+    pub result_writes: usize,
+    /// Problems recorded.
+    pub problems: usize,
+}
+
+impl StepReport {
+    /// Whether the step found nothing to do.
+    pub fn is_idle(&self) -> bool {
+        self.ecosystems_saved == 0 && self.bundles_committed == 0 && self.bundles_stale == 0
+    }
+}
+
+/// The engine of one consumer: its name, bundle limits and a cache of the
+/// ecosystem states. Pure: no threads, no clock (time is an argument).
+#[derive(Debug)]
+pub struct Engine {
+    consumer: ConsumerName,
+    limits: BundleLimits,
+    ecosystems: EcosystemCache,
+}
+
+/// The dirty targets of one bundle, each with the sequence number of the
+/// last event that dirtied it (scheduler.md §1.6).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dirty {
+    /// Assignments whose PEs/SPEs must be recalculated.
+    pub assignments: BTreeMap<AssignmentId, SequenceNumber>,
+    /// Students whose practice worst areas must be recalculated.
+    pub worst_areas: BTreeMap<StudentId, SequenceNumber>,
+    /// Students whose CLUEs must be recalculated.
+    pub student_clues: BTreeMap<StudentId, SequenceNumber>,
+    /// Course containers whose teacher CLUEs must be recalculated.
+    pub teacher_clues: BTreeMap<CourseContainerId, SequenceNumber>,
+}
+
+impl Dirty {
+    /// Marks the targets of `changes` as dirtied by the event at `at`.
+    pub fn mark(&mut self, changes: &CourseChanges, at: SequenceNumber) {
+        for id in &changes.assignment_exercises {
+            self.assignments.insert(*id, at);
+        }
+        for id in &changes.worst_areas {
+            self.worst_areas.insert(*id, at);
+        }
+        for id in &changes.student_clues {
+            self.student_clues.insert(*id, at);
+        }
+        for id in &changes.teacher_clues {
+            self.teacher_clues.insert(*id, at);
+        }
+    }
+}
+
+impl Engine {
+    /// An engine consuming bundles as `consumer`.
+    pub fn new(consumer: ConsumerName, limits: BundleLimits) -> Self {
+        Engine {
+            consumer,
+            limits,
+            ecosystems: EcosystemCache::default(),
+        }
+    }
+
+    /// The consumer name.
+    pub fn consumer(&self) -> &ConsumerName {
+        &self.consumer
+    }
+
+    /// The cached state of an ecosystem, if it was seen.
+    pub fn ecosystem(&self, id: crate::ids::EcosystemId) -> Option<&EcosystemState> {
+        self.ecosystems.get(id)
+    }
+
+    fn store_error(&self, source: StoreError) -> EngineError {
+        EngineError::Store {
+            consumer: self.consumer.clone(),
+            source,
+        }
+    }
+
+    /// One step: syncs ecosystems, then processes and commits the next
+    /// course bundles (see the module docs). `now` is the time the
+    /// calculations are made at (anti-cheating, histories, CLUE visibility).
+    pub fn step(
+        &mut self,
+        store: &impl EngineStore,
+        now: Instant,
+    ) -> Result<StepReport, EngineError> {
+        let mut report = StepReport {
+            ecosystems_saved: self.ecosystems.sync(store, &self.consumer)?,
+            ..StepReport::default()
+        };
+        let bundles = store
+            .next_bundles(&self.consumer, self.limits)
+            .map_err(|e| self.store_error(e))?;
+        for bundle in bundles {
+            self.process_bundle(store, &bundle, now, &mut report)?;
+        }
+        Ok(report)
+    }
+
+    /// Steps until a step finds nothing to do; returns the summed report.
+    /// Stops after `max_steps` steps at most.
+    pub fn run_until_idle(
+        &mut self,
+        store: &impl EngineStore,
+        now: Instant,
+        max_steps: usize,
+    ) -> Result<StepReport, EngineError> {
+        let mut total = StepReport::default();
+        for _ in 0..max_steps {
+            let report = self.step(store, now)?;
+            if report.is_idle() {
+                break;
+            }
+            total.ecosystems_saved += report.ecosystems_saved;
+            total.bundles_committed += report.bundles_committed;
+            total.bundles_stale += report.bundles_stale;
+            total.events_applied += report.events_applied;
+            total.result_writes += report.result_writes;
+            total.problems += report.problems;
+        }
+        Ok(total)
+    }
+
+    /// Processes one course bundle and commits it (step 2–4 of the module
+    /// docs), adding what it did to `report`. A bundle that was committed
+    /// already (e.g. redelivered after a crash) is a no-op counted in
+    /// [`StepReport::bundles_stale`]. Ecosystems are not synced here: call
+    /// [`Engine::step`] for that.
+    pub fn process_bundle(
+        &mut self,
+        store: &impl EngineStore,
+        bundle: &Bundle,
+        now: Instant,
+        report: &mut StepReport,
+    ) -> Result<(), EngineError> {
+        let Some(through) = bundle.last_sequence_number() else {
+            return Ok(());
+        };
+        let course_name = format!("course {}", bundle.course);
+        let mut state = match store
+            .course_state(&self.consumer, bundle.course)
+            .map_err(|e| self.store_error(e))?
+        {
+            Some(snapshot) => {
+                EngineCourseState::decode(&snapshot.blob.bytes).map_err(|source| {
+                    EngineError::Blob {
+                        consumer: self.consumer.clone(),
+                        what: course_name.clone(),
+                        source,
+                    }
+                })?
+            }
+            None => EngineCourseState::new(bundle.course),
+        };
+        let problems_before = state.course.problems.items.len();
+        let dropped_before = state.course.problems.dropped;
+        let mut dirty = Dirty::default();
+        let catalog = self.ecosystems.catalog();
+        for event in &bundle.events {
+            let changes = state.course.apply(event, catalog);
+            dirty.mark(&changes, event.sequence_number);
+        }
+        let mut problems: Vec<RecordedProblem> =
+            new_problems(&state.course.problems, problems_before, dropped_before)
+                .map(recorded)
+                .collect();
+        let last_type = bundle
+            .events
+            .last()
+            .map_or_else(String::new, |e| e.event_type.to_string());
+        let matrices =
+            algs::Matrices::load(store, &state.course).map_err(|e| self.store_error(e))?;
+        let outcome = recalc::recalculate(&mut state, catalog, &matrices, &dirty, now);
+        for failure in outcome.failures {
+            problems.push(RecordedProblem {
+                sequence_number: through,
+                event_type: last_type.clone(),
+                kind: "calculation_failed".to_owned(),
+                message: failure,
+            });
+        }
+        let bytes = state.encode().map_err(|source| EngineError::Blob {
+            consumer: self.consumer.clone(),
+            what: course_name.clone(),
+            source,
+        })?;
+        let commit = CourseCommit {
+            consumer: self.consumer.clone(),
+            course: bundle.course,
+            through,
+            state: StateBlob {
+                format_version: STATE_VERSION,
+                bytes,
+            },
+            writes: outcome.writes,
+            problems,
+        };
+        match store
+            .commit_course_progress(&commit)
+            .map_err(|source| EngineError::Write {
+                consumer: self.consumer.clone(),
+                what: format!("{course_name} through {through}"),
+                source,
+            })? {
+            CommitOutcome::Committed => {
+                report.bundles_committed += 1;
+                report.events_applied += bundle.events.len();
+                report.result_writes += commit.writes.len();
+                report.problems += commit.problems.len();
+            }
+            CommitOutcome::Stale { .. } => report.bundles_stale += 1,
+        }
+        Ok(())
+    }
+}
+
+/// The problems pushed since the list had `before` items and `dropped`
+/// dropped ones (the list is bounded, so old items may have been dropped).
+fn new_problems(
+    problems: &crate::projection::Problems,
+    before: usize,
+    dropped: u64,
+) -> impl Iterator<Item = &Problem> {
+    let newly_dropped =
+        usize::try_from(problems.dropped.saturating_sub(dropped)).unwrap_or(usize::MAX);
+    let kept_old = before.saturating_sub(newly_dropped);
+    problems.items.iter().skip(kept_old)
+}
+
+fn recorded(problem: &Problem) -> RecordedProblem {
+    let kind = serde_json::to_value(problem.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{:?}", problem.kind));
+    RecordedProblem {
+        sequence_number: problem.sequence_number,
+        event_type: problem.event_type.to_string(),
+        kind,
+        message: problem.message.clone(),
+    }
+}

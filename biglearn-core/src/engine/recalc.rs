@@ -1,0 +1,530 @@
+//! Recalculation of the dirty results of one course bundle with both
+//! built-in algorithms (scheduler.md §1.6, §2, §3): PEs and SPEs per
+//! assignment, practice worst areas per student, student and teacher CLUEs.
+//!
+//! Every result carries a calculation uuid derived from stable ids (S2):
+//! the kind, the course, the target's ids and the sequence number of the
+//! event that last dirtied it. The same uuid seeds the selection shuffles,
+//! so recalculating from the same events gives the same rows.
+
+use std::collections::BTreeSet;
+
+use uuid::Uuid;
+
+use super::algs::{pe_names, spe_names, Builtin, Matrices};
+use super::{Dirty, EngineCourseState};
+use crate::engine_store::{
+    AlgorithmName, ClueData, ClueKey, ClueResult, ClueTarget, ExerciseKey, ExerciseResult,
+    ExerciseTarget, ResultWrite, SpyInfo,
+};
+use crate::ids::{
+    AssignmentId, BookContainerId, CalculationId, CourseContainerId, CourseId, ExerciseId,
+    StudentId,
+};
+use crate::log::SequenceNumber;
+use crate::projection::{ClueInput, CourseViews, EcosystemCatalog};
+use crate::scheduler::{
+    build_pe, build_spe, instructor_driven_history, pe_seed, practice_worst_areas, seed_from_ids,
+    spe_seed, student_driven_history, student_exclusions, AlgorithmResponse, ClueCandidate,
+    ClueRequest, ExerciseOrderRequest, HistoryType, Instant, PeInput, PriorityOrder, Response,
+    SelectionConfig, SpeInput, StudentClue,
+};
+
+/// The result changes of one bundle, and the calculations that failed.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Puts and deletes, each key at most once, in a deterministic order.
+    pub writes: Vec<ResultWrite>,
+    /// One message per failed calculation (its rows are left as they were).
+    pub failures: Vec<String>,
+}
+
+/// The calculation uuid of a result (S2): `kind`, the course, `ids` and the
+/// sequence number of the event that last changed its inputs.
+pub fn calculation_id(
+    kind: &str,
+    course: CourseId,
+    ids: &[Uuid],
+    at: SequenceNumber,
+) -> CalculationId {
+    let mut all = Vec::with_capacity(ids.len() + 2);
+    all.push(Uuid::from(course));
+    all.extend_from_slice(ids);
+    all.push(Uuid::from_u128(u128::from(at.get())));
+    CalculationId::from_uuid(seed_from_ids(&format!("biglearn.engine.{kind}"), &all).uuid())
+}
+
+/// Recalculates what `dirty` names, at `now`, updating the CLUE bookkeeping
+/// of `state`.
+pub fn recalculate(
+    state: &mut EngineCourseState,
+    catalog: &impl EcosystemCatalog,
+    matrices: &Matrices,
+    dirty: &Dirty,
+    now: Instant,
+) -> Outcome {
+    let EngineCourseState {
+        course,
+        student_clues,
+        teacher_clues,
+    } = state;
+    let views = CourseViews::new(course, catalog);
+    let mut out = Outcome {
+        failures: matrices.failures.clone(),
+        ..Outcome::default()
+    };
+    let ctx = Context {
+        views: &views,
+        matrices,
+        now,
+    };
+    for (assignment, at) in &dirty.assignments {
+        ctx.assignment(*assignment, *at, &mut out);
+    }
+    for (student, at) in &dirty.worst_areas {
+        ctx.worst_areas(*student, *at, &mut out);
+    }
+    for (student, at) in &dirty.student_clues {
+        let inputs = if views.course().students.contains_key(student) {
+            views.student_clues(*student, now)
+        } else {
+            Vec::new()
+        };
+        let old = student_clues.remove(student).unwrap_or_default();
+        let owner = ClueOwner::Student(*student, vec![*student]);
+        let new = ctx.clues(&owner, &inputs, &old, *at, &mut out);
+        if !new.is_empty() {
+            student_clues.insert(*student, new);
+        }
+    }
+    for (container, at) in &dirty.teacher_clues {
+        let students: Vec<StudentId> = views
+            .course()
+            .containers
+            .get(container)
+            .map(|node| node.students.iter().copied().collect())
+            .unwrap_or_default();
+        let inputs = views.teacher_clues(*container, now);
+        let old = teacher_clues.remove(container).unwrap_or_default();
+        let owner = ClueOwner::Teacher(*container, students);
+        let new = ctx.clues(&owner, &inputs, &old, *at, &mut out);
+        if !new.is_empty() {
+            teacher_clues.insert(*container, new);
+        }
+    }
+    out
+}
+
+/// Whose CLUEs: the target owner and the students they cover.
+enum ClueOwner {
+    Student(StudentId, Vec<StudentId>),
+    Teacher(CourseContainerId, Vec<StudentId>),
+}
+
+impl ClueOwner {
+    fn target(&self, book_container: BookContainerId) -> ClueTarget {
+        match self {
+            ClueOwner::Student(student, _) => ClueTarget::Student {
+                student: *student,
+                book_container,
+            },
+            ClueOwner::Teacher(course_container, _) => ClueTarget::Teacher {
+                course_container: *course_container,
+                book_container,
+            },
+        }
+    }
+
+    fn students(&self) -> &[StudentId] {
+        match self {
+            ClueOwner::Student(_, students) | ClueOwner::Teacher(_, students) => students,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            ClueOwner::Student(..) => "student_clue",
+            ClueOwner::Teacher(..) => "teacher_clue",
+        }
+    }
+
+    fn uuid(&self) -> Uuid {
+        match self {
+            ClueOwner::Student(student, _) => (*student).into(),
+            ClueOwner::Teacher(container, _) => (*container).into(),
+        }
+    }
+}
+
+struct Context<'v, 'c> {
+    views: &'v CourseViews<'c>,
+    matrices: &'v Matrices,
+    now: Instant,
+}
+
+fn algorithm_responses(student: StudentId, responses: &[Response]) -> Vec<AlgorithmResponse> {
+    responses
+        .iter()
+        .map(|r| AlgorithmResponse {
+            student,
+            trial: r.trial,
+            exercise: r.exercise,
+            is_correct: r.is_correct,
+            responded_at: r.last_responded_at,
+        })
+        .collect()
+}
+
+fn clue_responses(candidates: &[ClueCandidate]) -> Vec<AlgorithmResponse> {
+    candidates
+        .iter()
+        .map(|c| AlgorithmResponse {
+            student: c.student,
+            trial: c.trial,
+            exercise: c.exercise,
+            is_correct: c.is_correct,
+            responded_at: c.last_responded_at,
+        })
+        .collect()
+}
+
+fn spy(pairs: &[(&str, &str)]) -> SpyInfo {
+    SpyInfo(
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v)))
+            .collect(),
+    )
+}
+
+fn put_exercises(
+    out: &mut Outcome,
+    target: ExerciseTarget,
+    algorithm: AlgorithmName,
+    result: ExerciseResult,
+) {
+    out.writes.push(ResultWrite::Exercise {
+        key: ExerciseKey { target, algorithm },
+        result: Some(result),
+    });
+}
+
+fn delete_exercises(out: &mut Outcome, target: ExerciseTarget, names: &[AlgorithmName]) {
+    for algorithm in names {
+        out.writes.push(ResultWrite::Exercise {
+            key: ExerciseKey {
+                target,
+                algorithm: algorithm.clone(),
+            },
+            result: None,
+        });
+    }
+}
+
+impl Context<'_, '_> {
+    fn course_id(&self) -> CourseId {
+        self.views.course().id
+    }
+
+    /// The PEs and SPEs of one assignment (scheduler.md §2.4, §2.5); a
+    /// deleted assignment's rows are retired (S1 fix 2).
+    fn assignment(&self, id: AssignmentId, at: SequenceNumber, out: &mut Outcome) {
+        let course = self.views.course();
+        let Some(state) = course.assignments.get(&id) else {
+            return;
+        };
+        if state.is_deleted {
+            delete_exercises(out, ExerciseTarget::AssignmentPes(id), &pe_names());
+            delete_exercises(out, ExerciseTarget::AssignmentSpes(id), &spe_names());
+            return;
+        }
+        let student = state.student;
+        let Some(view) = self.views.view(state.ecosystem) else {
+            out.failures.push(format!(
+                "assignment {id}: ecosystem {} is not imported; PEs and SPEs not calculated",
+                state.ecosystem
+            ));
+            return;
+        };
+        let assignments = self.views.student_assignments(student, self.now);
+        let Some(current) = assignments.iter().find(|a| a.id == id) else {
+            return;
+        };
+        let excluded = student_exclusions(
+            self.views.exclusions(),
+            &assignments,
+            self.views.catalog(),
+            self.now,
+        );
+        let responses = algorithm_responses(student, &self.views.student_responses(student));
+        let calculation =
+            calculation_id("assignment_exercises", self.course_id(), &[id.into()], at);
+        let config = SelectionConfig::default();
+        let mut planned = Vec::new();
+        for alg in self.matrices.algorithms(state.ecosystem) {
+            let request = ExerciseOrderRequest {
+                calculation,
+                ecosystem: state.ecosystem,
+                student: Some(student),
+                exercises: view.exercises(),
+                responses: &responses,
+            };
+            let order = match alg.order(&request) {
+                Ok(order) => order,
+                Err(error) => {
+                    out.failures.push(format!("assignment {id}: {error}"));
+                    continue;
+                }
+            };
+            let priority = PriorityOrder::new(order.exercises.iter().copied());
+            let pe_input = PeInput {
+                ecosystem: view,
+                priority: &priority,
+                assignment: current,
+                excluded: &excluded,
+                config: &config,
+            };
+            let pes: Vec<ExerciseId> = build_pe(&pe_input, &mut pe_seed(id, calculation).rng())
+                .iter()
+                .map(|c| c.exercise)
+                .collect();
+            planned.push((alg, priority, order.ecosystem_matrix, pes));
+        }
+        // SPEs avoid the assignment's PEs of every algorithm (§2.5).
+        let all_pes: Vec<ExerciseId> = planned
+            .iter()
+            .flat_map(|(_, _, _, pes)| pes.iter().copied())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for (alg, priority, matrix, pes) in planned {
+            let name = alg.name();
+            put_exercises(
+                out,
+                ExerciseTarget::AssignmentPes(id),
+                name.clone(),
+                ExerciseResult {
+                    calculation_uuid: calculation,
+                    ecosystem_matrix_uuid: matrix,
+                    exercise_uuids: pes,
+                    spy_info: spy(&[("exercise_algorithm_name", name.as_str())]),
+                },
+            );
+            for history_type in [HistoryType::InstructorDriven, HistoryType::StudentDriven] {
+                let spe_name = match alg.spe_name(history_type) {
+                    Ok(n) => n,
+                    Err(error) => {
+                        out.failures.push(format!("assignment {id}: {error}"));
+                        continue;
+                    }
+                };
+                let history = match history_type {
+                    HistoryType::InstructorDriven => {
+                        instructor_driven_history(current, &assignments)
+                    }
+                    HistoryType::StudentDriven => student_driven_history(current, &assignments),
+                };
+                let input = SpeInput {
+                    ecosystem: view,
+                    priority: &priority,
+                    assignment: current,
+                    history: &history,
+                    mappings: self.views.mappings(),
+                    excluded: &excluded,
+                    assignment_pes: &all_pes,
+                };
+                let seed = spe_seed(id, calculation, history_type);
+                let spes = build_spe(&input, &mut seed.rng());
+                put_exercises(
+                    out,
+                    ExerciseTarget::AssignmentSpes(id),
+                    spe_name,
+                    ExerciseResult {
+                        calculation_uuid: calculation,
+                        ecosystem_matrix_uuid: matrix,
+                        exercise_uuids: spes.exercises.iter().map(|c| c.exercise).collect(),
+                        spy_info: spy(&[
+                            ("exercise_algorithm_name", name.as_str()),
+                            ("history_type", history_type.prefix()),
+                        ]),
+                    },
+                );
+            }
+        }
+    }
+
+    /// Practice worst areas of one student (§2.7) from each algorithm's own
+    /// CLUEs in the course's current ecosystem; a student no longer on the
+    /// roster has its rows retired.
+    fn worst_areas(&self, student: StudentId, at: SequenceNumber, out: &mut Outcome) {
+        let course = self.views.course();
+        let target = ExerciseTarget::PracticeWorstAreas(student);
+        if !course.students.contains_key(&student) {
+            delete_exercises(out, target, &pe_names());
+            return;
+        }
+        let (Some(ecosystem), Some(view)) = (course.current_ecosystem, self.views.current_view())
+        else {
+            return;
+        };
+        let assignments = self.views.student_assignments(student, self.now);
+        let excluded = student_exclusions(
+            self.views.exclusions(),
+            &assignments,
+            self.views.catalog(),
+            self.now,
+        );
+        let responses = algorithm_responses(student, &self.views.student_responses(student));
+        let inputs = self.views.student_clues(student, self.now);
+        let calculation = calculation_id("worst_areas", self.course_id(), &[student.into()], at);
+        for alg in self.matrices.algorithms(ecosystem) {
+            let request = ExerciseOrderRequest {
+                calculation,
+                ecosystem,
+                student: Some(student),
+                exercises: view.exercises(),
+                responses: &responses,
+            };
+            let order = match alg.order(&request) {
+                Ok(order) => order,
+                Err(error) => {
+                    out.failures
+                        .push(format!("worst areas of student {student}: {error}"));
+                    continue;
+                }
+            };
+            let mut clues = Vec::with_capacity(inputs.len());
+            for input in &inputs {
+                match self.clue(&alg, &[student], input) {
+                    Ok(data) => clues.push(StudentClue {
+                        book_container: input.book_container,
+                        ecosystem: input.ecosystem,
+                        value: data.most_likely,
+                        created_at: self.now,
+                    }),
+                    Err(error) => out
+                        .failures
+                        .push(format!("worst areas of student {student}: {error}")),
+                }
+            }
+            let priority = PriorityOrder::new(order.exercises.iter().copied());
+            let chosen = practice_worst_areas(view, &priority, &clues, &excluded);
+            let name = alg.name();
+            put_exercises(
+                out,
+                target,
+                name.clone(),
+                ExerciseResult {
+                    calculation_uuid: calculation,
+                    ecosystem_matrix_uuid: order.ecosystem_matrix,
+                    exercise_uuids: chosen.iter().map(|c| c.exercise).collect(),
+                    spy_info: spy(&[
+                        ("clue_algorithm_name", name.as_str()),
+                        ("exercise_algorithm_name", name.as_str()),
+                    ]),
+                },
+            );
+        }
+    }
+
+    fn clue(
+        &self,
+        alg: &Builtin<'_>,
+        students: &[StudentId],
+        input: &ClueInput,
+    ) -> Result<ClueData, String> {
+        let responses = clue_responses(&input.responses.responses);
+        let request = ClueRequest {
+            ecosystem: input.ecosystem,
+            students,
+            exercises: &input.exercises,
+            responses: &responses,
+        };
+        let data = alg.clue(&request)?;
+        Ok(ClueData {
+            minimum: data.minimum,
+            most_likely: data.most_likely,
+            maximum: data.maximum,
+            is_real: data.is_real,
+            ecosystem_uuid: Some(data.ecosystem),
+        })
+    }
+
+    /// Writes the CLUEs of `inputs` for both algorithms, retires the rows of
+    /// `old` containers that are gone, and returns the containers written.
+    fn clues(
+        &self,
+        owner: &ClueOwner,
+        inputs: &[ClueInput],
+        old: &BTreeSet<BookContainerId>,
+        at: SequenceNumber,
+        out: &mut Outcome,
+    ) -> BTreeSet<BookContainerId> {
+        let mut written = BTreeSet::new();
+        for input in inputs {
+            let target = owner.target(input.book_container);
+            let calculation = calculation_id(
+                owner.kind(),
+                self.course_id(),
+                &[owner.uuid(), input.book_container.into()],
+                at,
+            );
+            for alg in self.matrices.algorithms(input.ecosystem) {
+                match self.clue(&alg, owner.students(), input) {
+                    Ok(clue_data) => out.writes.push(ResultWrite::Clue {
+                        key: ClueKey {
+                            target,
+                            algorithm: alg.name(),
+                        },
+                        result: Some(ClueResult {
+                            calculation_uuid: calculation,
+                            ecosystem_matrix_uuid: alg.clue_matrix(),
+                            clue_data,
+                            spy_info: SpyInfo::default(),
+                        }),
+                    }),
+                    Err(error) => out
+                        .failures
+                        .push(format!("{}: {error}", ResultTarget(target))),
+                }
+            }
+            written.insert(input.book_container);
+        }
+        for book_container in old.difference(&written) {
+            for algorithm in pe_names() {
+                out.writes.push(ResultWrite::Clue {
+                    key: ClueKey {
+                        target: owner.target(*book_container),
+                        algorithm,
+                    },
+                    result: None,
+                });
+            }
+        }
+        written
+    }
+}
+
+/// Names a CLUE target in failure messages.
+struct ResultTarget(ClueTarget);
+
+impl std::fmt::Display for ResultTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            ClueTarget::Student {
+                student,
+                book_container,
+            } => write!(
+                f,
+                "CLUE of student {student} on book container {book_container}"
+            ),
+            ClueTarget::Teacher {
+                course_container,
+                book_container,
+            } => write!(
+                f,
+                "CLUE of course container {course_container} on book container {book_container}"
+            ),
+        }
+    }
+}

@@ -1,0 +1,318 @@
+//! The engine step on the in-memory store: a small course from event bodies
+//! to readable PEs, SPEs, worst areas and CLUEs for both built-in
+//! algorithms; replays and redeliveries leave identical results; a bad event
+//! is recorded as a problem and the rest of its bundle applies.
+
+mod projection_support;
+
+use biglearn_core::engine::{Engine, StepReport};
+use biglearn_core::engine_store::{
+    AlgorithmName, ClueKey, ClueResult, ClueTarget, EngineStore, ExerciseKey, ExerciseResult,
+    ExerciseTarget,
+};
+use biglearn_core::log::{AppendRequest, BundleLimits, BundleLog, ConsumerName, Event, EventLog};
+use biglearn_core::memory::MemoryStore;
+use projection_support::*;
+
+const ALGORITHMS: [&str; 2] = ["local_query", "biglearn_sparfa"];
+const SPE_ALGORITHMS: [&str; 4] = [
+    "instructor_driven_local_query",
+    "student_driven_local_query",
+    "instructor_driven_biglearn_sparfa",
+    "student_driven_biglearn_sparfa",
+];
+
+fn consumer() -> ConsumerName {
+    ConsumerName::new("scheduler").unwrap()
+}
+
+fn name(n: &str) -> AlgorithmName {
+    AlgorithmName::new(n).unwrap()
+}
+
+fn append_all(store: &MemoryStore, events: &[Event]) {
+    for event in events {
+        store
+            .append(&AppendRequest {
+                events: vec![event.clone()],
+            })
+            .unwrap();
+    }
+}
+
+/// eco(1) and a course with period cc(1) (students 1, 2), a reading per
+/// student on page bc(1), and two answers of student 1 (one wrong).
+fn course_events() -> Vec<Event> {
+    let mut wrong = Resp::new(2, 102, 1, 2);
+    wrong.correct = false;
+    vec![
+        create_course(1),
+        roster(1, &[(1, None)], &[(1, 1), (2, 1)]),
+        Asg::new(1, 1).event(2),
+        Asg::new(2, 2).event(3),
+        Resp::new(1, 101, 1, 1).event(4),
+        wrong.event(5),
+    ]
+}
+
+fn loaded_store() -> MemoryStore {
+    let store = MemoryStore::new();
+    append_all(&store, &[standard_ecosystem(0)]);
+    append_all(&store, &course_events());
+    store
+}
+
+/// Every result the fixture course can have, as read back.
+#[derive(Debug, PartialEq)]
+struct Results {
+    exercises: Vec<(ExerciseKey, Option<ExerciseResult>)>,
+    clues: Vec<(ClueKey, Option<ClueResult>)>,
+}
+
+fn results(store: &MemoryStore) -> Results {
+    let mut keys = Vec::new();
+    for a in [1, 2] {
+        for n in ALGORITHMS {
+            keys.push(ExerciseKey {
+                target: ExerciseTarget::AssignmentPes(asg(a)),
+                algorithm: name(n),
+            });
+        }
+        for n in SPE_ALGORITHMS {
+            keys.push(ExerciseKey {
+                target: ExerciseTarget::AssignmentSpes(asg(a)),
+                algorithm: name(n),
+            });
+        }
+    }
+    for s in [1, 2] {
+        for n in ALGORITHMS {
+            keys.push(ExerciseKey {
+                target: ExerciseTarget::PracticeWorstAreas(student(s)),
+                algorithm: name(n),
+            });
+        }
+    }
+    let mut clue_keys = Vec::new();
+    for b in [0, 1, 2] {
+        for n in ALGORITHMS {
+            for s in [1, 2] {
+                clue_keys.push(ClueKey {
+                    target: ClueTarget::Student {
+                        student: student(s),
+                        book_container: bc(b),
+                    },
+                    algorithm: name(n),
+                });
+            }
+            clue_keys.push(ClueKey {
+                target: ClueTarget::Teacher {
+                    course_container: cc(1),
+                    book_container: bc(b),
+                },
+                algorithm: name(n),
+            });
+        }
+    }
+    let exercises = store.exercise_results(&keys).unwrap();
+    let clues = store.clue_results(&clue_keys).unwrap();
+    Results {
+        exercises: keys.into_iter().zip(exercises).collect(),
+        clues: clue_keys.into_iter().zip(clues).collect(),
+    }
+}
+
+fn run(store: &MemoryStore, limits: BundleLimits) -> StepReport {
+    let mut engine = Engine::new(consumer(), limits);
+    engine.run_until_idle(store, day(30), 100).unwrap()
+}
+
+#[test]
+fn small_course_ends_with_results_for_both_algorithms() {
+    let store = loaded_store();
+    let report = run(&store, BundleLimits::default());
+    assert_eq!(report.ecosystems_saved, 1);
+    assert_eq!(report.bundles_committed, 1);
+    assert_eq!(report.events_applied, 6);
+    assert_eq!(
+        report.problems,
+        0,
+        "{:?}",
+        store.course_problems(course_id(), 10)
+    );
+    assert!(store.ecosystem_state(eco(1)).unwrap().is_some());
+    assert_eq!(store.backlog(&consumer(), course_id()).unwrap(), 0);
+
+    for n in ALGORITHMS {
+        // The reading's page pool is ex(1..=3) and ex(1), ex(2) are assigned.
+        let pes = store
+            .exercise_result(&ExerciseKey {
+                target: ExerciseTarget::AssignmentPes(asg(1)),
+                algorithm: name(n),
+            })
+            .unwrap()
+            .expect("PEs stored");
+        assert_eq!(pes.exercise_uuids, vec![ex(3)], "{n}");
+        for a in [1, 2] {
+            for spe in SPE_ALGORITHMS {
+                let key = ExerciseKey {
+                    target: ExerciseTarget::AssignmentSpes(asg(a)),
+                    algorithm: name(spe),
+                };
+                let spes = store.exercise_result(&key).unwrap().expect("SPEs stored");
+                assert!(!spes.exercise_uuids.contains(&ex(1)), "{spe}: own exercise");
+                assert!(
+                    !spes.exercise_uuids.contains(&ex(3)) || a == 2,
+                    "{spe}: a PE"
+                );
+            }
+        }
+        let worst = ExerciseKey {
+            target: ExerciseTarget::PracticeWorstAreas(student(1)),
+            algorithm: name(n),
+        };
+        assert!(store.exercise_result(&worst).unwrap().is_some(), "{n}");
+        let clue = store
+            .clue_result(&ClueKey {
+                target: ClueTarget::Student {
+                    student: student(1),
+                    book_container: bc(1),
+                },
+                algorithm: name(n),
+            })
+            .unwrap()
+            .expect("student CLUE stored");
+        assert_eq!(clue.clue_data.ecosystem_uuid, Some(eco(1)));
+        assert!(clue.clue_data.is_finite());
+        let teacher = store
+            .clue_result(&ClueKey {
+                target: ClueTarget::Teacher {
+                    course_container: cc(1),
+                    book_container: bc(1),
+                },
+                algorithm: name(n),
+            })
+            .unwrap()
+            .expect("teacher CLUE stored");
+        assert_eq!(teacher.clue_data.ecosystem_uuid, Some(eco(1)));
+    }
+    // Student 2 has not answered anything: no CLUE row.
+    let none = ClueKey {
+        target: ClueTarget::Student {
+            student: student(2),
+            book_container: bc(1),
+        },
+        algorithm: name("local_query"),
+    };
+    assert_eq!(store.clue_result(&none).unwrap(), None);
+    // local_query's CLUE of one right and one wrong answer (§3.4).
+    let local = store
+        .clue_result(&ClueKey {
+            target: ClueTarget::Student {
+                student: student(1),
+                book_container: bc(1),
+            },
+            algorithm: name("local_query"),
+        })
+        .unwrap()
+        .unwrap();
+    assert!(
+        (local.clue_data.most_likely - 0.5).abs() < 1e-9,
+        "{local:?}"
+    );
+}
+
+#[test]
+fn reruns_duplicates_and_redeliveries_leave_identical_results() {
+    let store = loaded_store();
+    let bundles = store
+        .next_bundles(&consumer(), BundleLimits::default())
+        .unwrap();
+    let mut engine = Engine::new(consumer(), BundleLimits::default());
+    engine.run_until_idle(&store, day(30), 100).unwrap();
+    let first = results(&store);
+    assert!(first.exercises.iter().all(|(_, r)| r.is_some()));
+
+    // Another step finds nothing to do.
+    assert!(engine.step(&store, day(30)).unwrap().is_idle());
+    // Duplicate appends are replays; nothing new to process.
+    append_all(&store, &[standard_ecosystem(0)]);
+    append_all(&store, &course_events());
+    assert!(engine.step(&store, day(30)).unwrap().is_idle());
+    // A bundle redelivered (as after a crash before its confirm) is stale.
+    let mut report = StepReport::default();
+    for bundle in &bundles {
+        engine
+            .process_bundle(&store, bundle, day(31), &mut report)
+            .unwrap();
+    }
+    assert_eq!(report.bundles_stale, bundles.len());
+    assert_eq!(report.bundles_committed, 0);
+    // A fresh engine (a restart) sees the same.
+    let again = run(&store, BundleLimits::default());
+    assert!(again.is_idle(), "{again:?}");
+    assert_eq!(results(&store), first);
+}
+
+#[test]
+fn results_do_not_depend_on_bundle_cuts() {
+    let whole = loaded_store();
+    run(&whole, BundleLimits::default());
+    let one_by_one = loaded_store();
+    let report = run(
+        &one_by_one,
+        BundleLimits {
+            max_events_per_bundle: 1,
+            ..BundleLimits::default()
+        },
+    );
+    assert_eq!(report.bundles_committed, 6);
+    assert_eq!(results(&one_by_one), results(&whole));
+}
+
+#[test]
+fn unknown_ecosystem_is_a_problem_and_the_rest_of_the_bundle_applies() {
+    let store = MemoryStore::new();
+    append_all(&store, &[standard_ecosystem(0)]);
+    let mut stray = Resp::new(9, 101, 1, 1);
+    stray.eco = 9;
+    let mut events = vec![
+        create_course(1),
+        roster(1, &[(1, None)], &[(1, 1), (2, 1)]),
+        Asg::new(1, 1).event(2),
+    ];
+    events.push(stray.event(3));
+    events.push(Resp::new(1, 101, 1, 1).event(4));
+    append_all(&store, &events);
+    let report = run(&store, BundleLimits::default());
+    assert_eq!(report.bundles_committed, 1);
+    let problems = store.course_problems(course_id(), 10).unwrap();
+    assert!(
+        problems
+            .latest
+            .iter()
+            .any(|p| p.kind == "unknown_ecosystem" && p.sequence_number.get() == 3),
+        "{problems:?}"
+    );
+    for n in ALGORITHMS {
+        let key = ClueKey {
+            target: ClueTarget::Student {
+                student: student(1),
+                book_container: bc(1),
+            },
+            algorithm: name(n),
+        };
+        assert!(store.clue_result(&key).unwrap().is_some(), "{n}");
+        let pes = ExerciseKey {
+            target: ExerciseTarget::AssignmentPes(asg(1)),
+            algorithm: name(n),
+        };
+        assert!(store.exercise_result(&pes).unwrap().is_some(), "{n}");
+    }
+    // The problem is recorded once, not again on a rerun.
+    run(&store, BundleLimits::default());
+    assert_eq!(
+        store.course_problems(course_id(), 10).unwrap().total,
+        problems.total
+    );
+}

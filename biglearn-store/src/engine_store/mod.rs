@@ -1,0 +1,188 @@
+//! [`EngineStore`] on [`SqlStore`]: projection snapshots, results per
+//! algorithm, the problem log and the matrix slot, in the tables of the
+//! `*_engine_state` migrations.
+//!
+//! Every write runs in the backend's own write transaction (SQLite
+//! `BEGIN IMMEDIATE` on the writer connection, PostgreSQL READ COMMITTED
+//! with retries), so a course commit moves the consumer watermark in the
+//! same transaction as the state and result rows. The watermark is raised
+//! with a conditional update that locks its row: of two concurrent commits
+//! of one course, the second sees the first and reports `Stale`.
+//!
+//! The pure rules ([`biglearn_core::engine_store::rules`]) run inside the
+//! transaction; when they reject a call, the rejection is kept aside, the
+//! transaction is rolled back, and the caller gets the rejection.
+
+mod conv;
+
+use std::cell::RefCell;
+
+use biglearn_core::engine_store::{
+    ClueKey, ClueResult, CommitOutcome, CourseCommit, EngineStore, EngineStoreError, ExerciseKey,
+    ExerciseResult, ExternalUpdate, MatrixSlot, ProblemLog, ResultWrite, Snapshot,
+};
+use biglearn_core::ids::{CourseId, EcosystemId};
+use biglearn_core::log::{ConsumerName, StoreError};
+
+use crate::error::TxError;
+use crate::store::{Backend, SqlStore};
+use conv::QueryError;
+
+/// The engine queries, compiled for SQLite.
+mod sqlite_queries {
+    /// The connection type the shared queries run on.
+    type Conn = diesel::SqliteConnection;
+    include!("shared_queries.rs");
+}
+
+/// The engine queries, compiled for PostgreSQL.
+mod pg_queries {
+    /// The connection type the shared queries run on.
+    type Conn = diesel::PgConnection;
+    include!("shared_queries.rs");
+}
+
+/// Turns a rejection into a rollback, keeping the rejection in `rejected`.
+fn rollback_on_rejection<T>(
+    rejected: &RefCell<Option<EngineStoreError>>,
+    result: Result<T, QueryError>,
+) -> Result<T, TxError> {
+    match result {
+        Ok(value) => Ok(value),
+        Err(QueryError::Tx(error)) => Err(error),
+        Err(QueryError::Rejected(error)) => {
+            *rejected.borrow_mut() = Some(error);
+            Err(TxError::Db(diesel::result::Error::RollbackTransaction))
+        }
+    }
+}
+
+/// The caller's answer: the kept rejection if the rules rejected the call,
+/// else the backend's result.
+fn finish<T>(
+    rejected: RefCell<Option<EngineStoreError>>,
+    result: Result<T, StoreError>,
+) -> Result<T, EngineStoreError> {
+    match (result, rejected.into_inner()) {
+        (Err(_), Some(rejection)) => Err(rejection),
+        (result, _) => Ok(result?),
+    }
+}
+
+/// Runs a shared write query in the backend's write transaction.
+macro_rules! engine_write {
+    ($store:expr, $operation:literal, $call:ident($($arg:expr),* $(,)?)) => {{
+        let rejected = RefCell::new(None);
+        let result = match &$store.backend {
+            Backend::Sqlite(b) => b.write($operation, |conn| {
+                rollback_on_rejection(&rejected, sqlite_queries::$call(conn, $($arg),*))
+            }),
+            Backend::Postgres(b) => b.write($operation, |conn| {
+                rollback_on_rejection(&rejected, pg_queries::$call(conn, $($arg),*))
+            }),
+        };
+        finish(rejected, result)
+    }};
+}
+
+/// Runs a shared read query in the backend's read transaction.
+macro_rules! engine_read {
+    ($store:expr, $operation:literal, $call:ident($($arg:expr),* $(,)?)) => {
+        match &$store.backend {
+            Backend::Sqlite(b) => b.read($operation, |conn| sqlite_queries::$call(conn, $($arg),*)),
+            Backend::Postgres(b) => b.read($operation, |conn| pg_queries::$call(conn, $($arg),*)),
+        }
+    };
+}
+
+impl EngineStore for SqlStore {
+    fn course_state(
+        &self,
+        consumer: &ConsumerName,
+        course: CourseId,
+    ) -> Result<Option<Snapshot>, StoreError> {
+        engine_read!(
+            self,
+            "reading a course state",
+            course_state(consumer, course)
+        )
+    }
+
+    fn commit_course_progress(
+        &self,
+        commit: &CourseCommit,
+    ) -> Result<CommitOutcome, EngineStoreError> {
+        engine_write!(self, "committing course progress", commit_course(commit))
+    }
+
+    fn write_results(&self, writes: &[ResultWrite]) -> Result<(), EngineStoreError> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        engine_write!(self, "writing results", write_results(writes))
+    }
+
+    fn ecosystem_state(&self, ecosystem: EcosystemId) -> Result<Option<Snapshot>, StoreError> {
+        engine_read!(
+            self,
+            "reading an ecosystem state",
+            ecosystem_state(ecosystem)
+        )
+    }
+
+    fn save_ecosystem_state(
+        &self,
+        ecosystem: EcosystemId,
+        snapshot: &Snapshot,
+    ) -> Result<CommitOutcome, EngineStoreError> {
+        engine_write!(
+            self,
+            "saving an ecosystem state",
+            save_ecosystem_state(ecosystem, snapshot)
+        )
+    }
+
+    fn exercise_results(
+        &self,
+        keys: &[ExerciseKey],
+    ) -> Result<Vec<Option<ExerciseResult>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        engine_read!(self, "reading exercise results", exercise_results(keys))
+    }
+
+    fn clue_results(&self, keys: &[ClueKey]) -> Result<Vec<Option<ClueResult>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        engine_read!(self, "reading CLUEs", clue_results(keys))
+    }
+
+    fn upsert_external(&self, updates: &[ExternalUpdate]) -> Result<(), EngineStoreError> {
+        if updates.is_empty() {
+            return Ok(());
+        }
+        engine_write!(self, "upserting external results", upsert_external(updates))
+    }
+
+    fn course_problems(&self, course: CourseId, max: usize) -> Result<ProblemLog, StoreError> {
+        engine_read!(
+            self,
+            "reading course problems",
+            course_problems(course, max)
+        )
+    }
+
+    fn matrix(&self, ecosystem: EcosystemId) -> Result<Option<MatrixSlot>, StoreError> {
+        engine_read!(self, "reading a matrix", matrix(ecosystem))
+    }
+
+    fn save_matrix(
+        &self,
+        ecosystem: EcosystemId,
+        slot: &MatrixSlot,
+    ) -> Result<(), EngineStoreError> {
+        engine_write!(self, "saving a matrix", save_matrix(ecosystem, slot))
+    }
+}
