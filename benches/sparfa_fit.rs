@@ -2,6 +2,8 @@
 //!
 //! `cargo bench --bench sparfa_fit`; set `RAYON_NUM_THREADS=1` for single-thread numbers.
 
+#![allow(missing_docs)] // criterion_group! expands to an undocumented pub fn
+
 use std::time::Duration;
 
 use biglearn_core::sparfa::data::CellMatrix;

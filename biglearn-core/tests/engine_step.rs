@@ -3,15 +3,22 @@
 //! algorithms; replays and redeliveries leave identical results; a bad event
 //! is recorded as a problem and the rest of its bundle applies.
 
+// The helpers below run only inside tests; a panic is the failure report.
+#![allow(clippy::unwrap_used)]
+
 mod projection_support;
 
+use biglearn_core::engine::algs::MATRIX_FORMAT_VERSION;
 use biglearn_core::engine::{Engine, StepReport};
 use biglearn_core::engine_store::{
     AlgorithmName, ClueKey, ClueResult, ClueTarget, EngineStore, ExerciseKey, ExerciseResult,
-    ExerciseTarget,
+    ExerciseTarget, MatrixSlot, StateBlob,
 };
+use biglearn_core::ids::EcosystemMatrixId;
 use biglearn_core::log::{AppendRequest, BundleLimits, BundleLog, ConsumerName, Event, EventLog};
 use biglearn_core::memory::MemoryStore;
+use biglearn_core::projection::encode_state;
+use biglearn_core::sparfa::{Penalties, SparfaModel};
 use projection_support::*;
 
 const ALGORITHMS: [&str; 2] = ["local_query", "biglearn_sparfa"];
@@ -315,4 +322,127 @@ fn unknown_ecosystem_is_a_problem_and_the_rest_of_the_bundle_applies() {
         store.course_problems(course_id(), 10).unwrap().total,
         problems.total
     );
+}
+
+fn model() -> SparfaModel {
+    SparfaModel {
+        question_ids: (1..=6).map(|i| ex(i).to_string()).collect(),
+        concept_ids: vec!["page".into()],
+        loadings: vec![vec![(0, 1.0)]; 6],
+        intercepts: vec![2.0, 1.0, 0.0, -1.0, 0.5, -0.5],
+        hints: vec![vec![0]; 6],
+        penalties: Penalties::default(),
+    }
+}
+
+#[test]
+fn biglearn_sparfa_uses_the_stored_matrix() {
+    let matrix = EcosystemMatrixId::from_uuid(uuid::Uuid::from_u128(0x4d41));
+    let store = loaded_store();
+    let slot = MatrixSlot {
+        matrix_uuid: matrix,
+        response_count_threshold: 10,
+        model: StateBlob {
+            format_version: MATRIX_FORMAT_VERSION,
+            bytes: encode_state(&model()).unwrap(),
+        },
+    };
+    store.save_matrix(eco(1), &slot).unwrap();
+    run(&store, BundleLimits::default());
+    let pes = |n: &str| ExerciseKey {
+        target: ExerciseTarget::AssignmentPes(asg(1)),
+        algorithm: name(n),
+    };
+    let clue = |n: &str| ClueKey {
+        target: ClueTarget::Student {
+            student: student(1),
+            book_container: bc(1),
+        },
+        algorithm: name(n),
+    };
+    let sparfa = store
+        .exercise_result(&pes("biglearn_sparfa"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(sparfa.ecosystem_matrix_uuid, matrix);
+    let local = store.exercise_result(&pes("local_query")).unwrap().unwrap();
+    assert_ne!(local.ecosystem_matrix_uuid, matrix);
+    let sparfa_clue = store
+        .clue_result(&clue("biglearn_sparfa"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(sparfa_clue.ecosystem_matrix_uuid, Some(matrix));
+    assert_eq!(
+        store
+            .clue_result(&clue("local_query"))
+            .unwrap()
+            .unwrap()
+            .ecosystem_matrix_uuid,
+        None
+    );
+
+    // Without a matrix the CLUE is the cold-start one and carries none.
+    let cold = loaded_store();
+    run(&cold, BundleLimits::default());
+    let cold_clue = cold.clue_result(&clue("biglearn_sparfa")).unwrap().unwrap();
+    assert_eq!(cold_clue.ecosystem_matrix_uuid, None);
+    assert!(!cold_clue.clue_data.is_real);
+}
+
+#[test]
+fn an_unreadable_matrix_is_a_problem_and_falls_back_to_cold_start() {
+    let store = loaded_store();
+    let slot = MatrixSlot {
+        matrix_uuid: EcosystemMatrixId::from_uuid(uuid::Uuid::from_u128(0x4d42)),
+        response_count_threshold: 10,
+        model: StateBlob {
+            format_version: MATRIX_FORMAT_VERSION,
+            bytes: b"not json".to_vec(),
+        },
+    };
+    store.save_matrix(eco(1), &slot).unwrap();
+    run(&store, BundleLimits::default());
+    let problems = store.course_problems(course_id(), 10).unwrap();
+    assert!(
+        problems
+            .latest
+            .iter()
+            .any(|p| p.kind == "calculation_failed" && p.message.contains("unreadable")),
+        "{problems:?}"
+    );
+    let key = ExerciseKey {
+        target: ExerciseTarget::AssignmentPes(asg(1)),
+        algorithm: name("biglearn_sparfa"),
+    };
+    assert!(store.exercise_result(&key).unwrap().is_some());
+}
+
+#[test]
+fn deleting_an_assignment_retires_its_results() {
+    let store = loaded_store();
+    run(&store, BundleLimits::default());
+    let mut deleted = Asg::new(1, 1);
+    deleted.deleted = true;
+    append_all(&store, &[deleted.event(6)]);
+    let report = run(&store, BundleLimits::default());
+    assert_eq!(report.bundles_committed, 1);
+    for n in ALGORITHMS {
+        let key = ExerciseKey {
+            target: ExerciseTarget::AssignmentPes(asg(1)),
+            algorithm: name(n),
+        };
+        assert_eq!(store.exercise_result(&key).unwrap(), None, "{n}");
+        let other = ExerciseKey {
+            target: ExerciseTarget::AssignmentPes(asg(2)),
+            algorithm: name(n),
+        };
+        assert!(store.exercise_result(&other).unwrap().is_some(), "{n}");
+    }
+    for n in SPE_ALGORITHMS {
+        let key = ExerciseKey {
+            target: ExerciseTarget::AssignmentSpes(asg(1)),
+            algorithm: name(n),
+        };
+        assert_eq!(store.exercise_result(&key).unwrap(), None, "{n}");
+    }
 }

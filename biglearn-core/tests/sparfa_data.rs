@@ -1,5 +1,7 @@
 //! Data handling: CSV parsing and its errors, duplicates, splits, wide conversion.
 
+#![allow(clippy::unwrap_used)] // tests panic on unexpected errors by design
+
 use biglearn_core::sparfa::data::{Hints, ResponseSet};
 use biglearn_core::sparfa::eval::{split_cells, split_from_csv, split_to_csv};
 use biglearn_core::sparfa::wide::wide_to_long;
@@ -15,7 +17,10 @@ fn first_response_per_cell_wins() {
     let a = set.learner("a").unwrap();
     let q1 = set.question("q1").unwrap();
     let at = set.cell_position(a, q1).unwrap();
-    assert!(set.cells()[at].correct, "the later wrong answer must be ignored");
+    assert!(
+        set.cells()[at].correct,
+        "the later wrong answer must be ignored"
+    );
 }
 
 #[test]
@@ -28,26 +33,50 @@ fn columns_may_come_in_any_order_and_extra_columns_are_ignored() {
 
 #[test]
 fn malformed_csv_names_file_line_and_column() {
-    let err = ResponseSet::from_csv("learner,question,correct\na,q,1\nb,q,yes\n", "r.csv").unwrap_err();
+    let err =
+        ResponseSet::from_csv("learner,question,correct\na,q,1\nb,q,yes\n", "r.csv").unwrap_err();
     assert_eq!(
         err.to_string(),
         "r.csv: line 3, column `correct`: expected 0 or 1 (value `yes`)"
     );
     let err = ResponseSet::from_csv("learner,question,correct\na,q\n", "r.csv").unwrap_err();
-    assert!(matches!(err, SparfaError::FieldCount { line: 2, expected: 3, found: 2, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            SparfaError::FieldCount {
+                line: 2,
+                expected: 3,
+                found: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
     let err = ResponseSet::from_csv("student,item,score\n", "r.csv").unwrap_err();
     assert!(matches!(err, SparfaError::BadHeader { .. }), "{err}");
     let err = ResponseSet::from_csv("learner,question,correct\n,q,1\n", "r.csv").unwrap_err();
-    assert!(err.to_string().contains("line 2, column `learner`"), "{err}");
+    assert!(
+        err.to_string().contains("line 2, column `learner`"),
+        "{err}"
+    );
     let err = ResponseSet::from_csv("learner,question,correct\n\"a,q,1\n", "r.csv").unwrap_err();
-    assert!(matches!(err, SparfaError::UnterminatedQuote { line: 2, .. }), "{err}");
+    assert!(
+        matches!(err, SparfaError::UnterminatedQuote { line: 2, .. }),
+        "{err}"
+    );
 }
 
 #[test]
 fn empty_data_is_an_error() {
     for text in ["", "learner,question,correct\n", "\n\n"] {
         let err = ResponseSet::from_csv(text, "e.csv").unwrap_err();
-        assert!(matches!(err, SparfaError::Empty { .. } | SparfaError::BadHeader { .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                SparfaError::Empty { .. } | SparfaError::BadHeader { .. }
+            ),
+            "{err}"
+        );
     }
     let err = ResponseSet::from_csv("learner,question,correct\n", "e.csv").unwrap_err();
     assert_eq!(err.to_string(), "e.csv: no responses");
@@ -56,12 +85,16 @@ fn empty_data_is_an_error() {
 #[test]
 fn hints_ignore_unknown_questions_and_number_concepts() {
     let set = ResponseSet::from_csv(RESPONSES, "r.csv").unwrap();
-    let hints = Hints::from_csv("question,concept\nq2,B\nq1,A\nq9,C\nq1,B\n", "h.csv", &set).unwrap();
+    let hints =
+        Hints::from_csv("question,concept\nq2,B\nq1,A\nq9,C\nq1,B\n", "h.csv", &set).unwrap();
     assert_eq!(hints.concept_ids(), ["B", "A", "C"]);
     let q1 = set.question("q1").unwrap() as usize;
     assert_eq!(hints.by_question()[q1], vec![0, 1]);
     let err = Hints::from_csv("question,concept\nq1,\n", "h.csv", &set).unwrap_err();
-    assert!(err.to_string().contains("h.csv: line 2, column `concept`"), "{err}");
+    assert!(
+        err.to_string().contains("h.csv: line 2, column `concept`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -77,7 +110,10 @@ fn split_files_round_trip_and_reject_unknown_ids() {
     assert_eq!(err.to_string(), "p.csv: line 2: unknown question `q7`");
     let one = ResponseSet::from_csv("learner,question,correct\na,q1,1\nb,q2,1\n", "r.csv").unwrap();
     let err = split_from_csv("learner,question\na,q2\n", "p.csv", &one).unwrap_err();
-    assert!(matches!(err, SparfaError::UnknownId { kind: "cell", .. }), "{err}");
+    assert!(
+        matches!(err, SparfaError::UnknownId { kind: "cell", .. }),
+        "{err}"
+    );
     assert!(split_cells(&set, set.cells(), 1.5, 0).is_err());
 }
 
@@ -119,5 +155,8 @@ fn wide_tables_convert_to_long_records() {
     assert_eq!(w.missing, 2);
     let concepts: Vec<&str> = w.hints.iter().map(|h| h.1.as_str()).collect();
     assert_eq!(concepts, ["reason", "letter", "rotate"]);
-    assert!(matches!(wide_to_long("a,b\nNA,NA\n", "x"), Err(SparfaError::Empty { .. })));
+    assert!(matches!(
+        wide_to_long("a,b\nNA,NA\n", "x"),
+        Err(SparfaError::Empty { .. })
+    ));
 }

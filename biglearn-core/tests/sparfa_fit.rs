@@ -1,5 +1,7 @@
 //! Fitting: KKT conditions at the result, determinism, order invariance, baselines.
 
+#![allow(clippy::unwrap_used)] // tests panic on unexpected errors by design
+
 use biglearn_core::sparfa::baselines::{train, Lambda, ModelKind, TrainOptions};
 use biglearn_core::sparfa::data::{CellMatrix, Hints, ResponseSet};
 use biglearn_core::sparfa::eval::{evaluate, split_cells};
@@ -33,7 +35,11 @@ fn fit_ends_at_a_kkt_point() {
         ..FitOptions::default()
     };
     let out = fit(&cells, &data.hints, data.responses.question_ids(), &options).unwrap();
-    assert!(out.converged, "did not converge in {} iterations", out.iterations);
+    assert!(
+        out.converged,
+        "did not converge in {} iterations",
+        out.iterations
+    );
     let kkt = kkt_violation(&out.model, &out.knowledge, &cells, false);
     assert!(kkt.max() < 1e-5, "{kkt:?}");
     let j = objective(&out.model, &out.knowledge, &cells);
@@ -47,7 +53,13 @@ fn fit_ends_at_a_kkt_point() {
 fn kkt_report_detects_a_non_optimal_point() {
     let data = small(2);
     let cells = matrix(&data);
-    let out = fit(&cells, &data.hints, data.responses.question_ids(), &FitOptions::default()).unwrap();
+    let out = fit(
+        &cells,
+        &data.hints,
+        data.responses.question_ids(),
+        &FitOptions::default(),
+    )
+    .unwrap();
     let mut moved = out.model.clone();
     moved.intercepts[0] += 0.5;
     let kkt = kkt_violation(&moved, &out.knowledge, &cells, false);
@@ -61,9 +73,15 @@ fn rasch_keeps_loadings_fixed_and_rate_has_no_concepts() {
     let data = small(3);
     let set = &data.responses;
     let split = split_cells(set, set.cells(), 0.2, 0).unwrap();
-    let train_cells = CellMatrix::new(set.num_learners(), set.num_questions(), &split.train).unwrap();
+    let train_cells =
+        CellMatrix::new(set.num_learners(), set.num_questions(), &split.train).unwrap();
     let mut losses = Vec::new();
-    for kind in [ModelKind::Rate, ModelKind::Rasch, ModelKind::TwoPl, ModelKind::Sparfa] {
+    for kind in [
+        ModelKind::Rate,
+        ModelKind::Rasch,
+        ModelKind::TwoPl,
+        ModelKind::Sparfa,
+    ] {
         let options = TrainOptions {
             kind,
             ..TrainOptions::default()
@@ -76,7 +94,12 @@ fn rasch_keeps_loadings_fixed_and_rate_has_no_concepts() {
             ModelKind::TwoPl => assert_eq!(model.num_concepts(), 1),
             ModelKind::Sparfa => assert_eq!(model.num_concepts(), 4),
         }
-        let kkt = kkt_violation(model, &out.fit.knowledge, &train_cells, kind.fixed_loadings());
+        let kkt = kkt_violation(
+            model,
+            &out.fit.knowledge,
+            &train_cells,
+            kind.fixed_loadings(),
+        );
         assert!(kkt.max() < 1e-5, "{kind:?}: {kkt:?}");
         losses.push(evaluate(model, &train_cells, &split.heldout).log_loss);
     }
@@ -109,7 +132,13 @@ fn empty_data_returns_the_hints() {
     let set = ResponseSet::from_records(Vec::<(&str, &str, bool)>::new());
     let cells = CellMatrix::new(0, 2, &[]).unwrap();
     let hints = Hints::new(vec!["c".into()], vec![vec![0], vec![0]]).unwrap();
-    let out = fit(&cells, &hints, &["a".to_string(), "b".to_string()], &FitOptions::default()).unwrap();
+    let out = fit(
+        &cells,
+        &hints,
+        &["a".to_string(), "b".to_string()],
+        &FitOptions::default(),
+    )
+    .unwrap();
     assert_eq!(out.model.loadings, vec![vec![(0, 1.0)], vec![(0, 1.0)]]);
     assert_eq!(out.model.intercepts, vec![0.0, 0.0]);
     assert_eq!(set.cells().len(), 0);

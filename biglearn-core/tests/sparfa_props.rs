@@ -1,6 +1,8 @@
 //! Property tests: fits are bit-identical for the same input and seed, and invariant
 //! (up to rounding) to the order in which learners, questions and concepts appear.
 
+#![allow(clippy::unwrap_used)] // tests panic on unexpected errors by design
+
 use biglearn_core::sparfa::baselines::{train, TrainOptions};
 use biglearn_core::sparfa::data::{CellMatrix, Hints, ResponseSet};
 use biglearn_core::sparfa::eval::{evaluate, split_cells, Metrics};
@@ -40,8 +42,13 @@ fn csv_texts(seed: u64, order: u64) -> (String, String) {
         .enumerate()
         .flat_map(|(q, ks)| {
             let hints = &data.hints;
-            ks.iter()
-                .map(move |&k| format!("{},{}\n", r.question_ids()[q], hints.concept_ids()[k as usize]))
+            ks.iter().map(move |&k| {
+                format!(
+                    "{},{}\n",
+                    r.question_ids()[q],
+                    hints.concept_ids()[k as usize]
+                )
+            })
         })
         .collect();
     if order != 0 {
@@ -59,7 +66,14 @@ fn run(responses: &str, hints: &str, split_seed: u64) -> (f64, Metrics, Vec<u64>
     let set = ResponseSet::from_csv(responses, "r.csv").unwrap();
     let hints = Hints::from_csv(hints, "h.csv", &set).unwrap();
     let split = split_cells(&set, set.cells(), 0.2, split_seed).unwrap();
-    let out = train(&set, &split.train, &hints, &TrainOptions::default(), &mut |_| {}).unwrap();
+    let out = train(
+        &set,
+        &split.train,
+        &hints,
+        &TrainOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
     let cells = CellMatrix::new(set.num_learners(), set.num_questions(), &split.train).unwrap();
     let metrics = evaluate(&out.fit.model, &cells, &split.heldout);
     let bits = out
@@ -95,7 +109,11 @@ proptest! {
         prop_assert!((a.0 - b.0).abs() <= 1e-7 * a.0.abs(), "objective {} vs {}", a.0, b.0);
         prop_assert_eq!(a.1.count, b.1.count);
         prop_assert!((a.1.log_loss - b.1.log_loss).abs() < 1e-6, "{:?} vs {:?}", a.1, b.1);
-        prop_assert!((a.1.auc - b.1.auc).abs() < 1e-6, "{:?} vs {:?}", a.1, b.1);
+        prop_assert!((a.1.brier - b.1.brier).abs() < 1e-6, "{:?} vs {:?}", a.1, b.1);
+        // The fits agree to the solver tolerance, not bit for bit, and on these tiny sets
+        // learners with identical responses tie exactly in one order and by 1e-8 in the
+        // other; the AUC jumps by 1/(positives·negatives) per split tie.
+        prop_assert!((a.1.auc - b.1.auc).abs() < 0.02, "{:?} vs {:?}", a.1, b.1);
         prop_assert!((a.1.accuracy - b.1.accuracy).abs() < 1e-9, "{:?} vs {:?}", a.1, b.1);
     }
 }

@@ -38,6 +38,7 @@ mod queries {
     /// Backend name in errors.
     const BACKEND: &str = "postgres";
     include!("queries/log.rs");
+    include!("queries/positions_pg.rs");
 
     /// The bundle and watermark queries.
     pub(crate) mod bundles {

@@ -29,6 +29,7 @@ mod queries {
     /// Backend name in errors.
     const BACKEND: &str = "sqlite";
     include!("queries/log.rs");
+    include!("queries/positions_sqlite.rs");
 
     /// The bundle and watermark queries.
     pub(crate) mod bundles {

@@ -2,6 +2,10 @@
 //! biglearn-core's `MemoryStore`, SQLite (a durable file) and PostgreSQL
 //! (a fresh database, when `BIGLEARN_TEST_PG_URL` is set).
 
+// Test code: a failed unwrap is a failed test (clippy's allow-unwrap-in-tests
+// does not reach helper functions of an integration-test crate).
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::thread;

@@ -98,19 +98,29 @@ fn measure(label: &str, store: &SqlStore) {
 #[test]
 #[ignore = "measurement; run in release with --ignored --nocapture"]
 fn sqlite_append_group_throughput() {
-    for level in [Synchronous::Full, Synchronous::Normal] {
+    let cache = SqliteOptions::default().cache_size_kib;
+    for (level, cache_size_kib) in [
+        (Synchronous::Full, cache),
+        (Synchronous::Normal, cache),
+        (Synchronous::Normal, 2048),
+    ] {
         // In the target directory, on the real disk (not a tmpfs /tmp).
         let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("dir");
         let store = SqlStore::open_sqlite(
             dir.path().join("bench.db"),
             SqliteOptions {
                 synchronous: level,
+                cache_size_kib,
                 ..SqliteOptions::default()
             },
         )
         .expect("open");
         store.migrate().expect("migrate");
-        measure(&format!("sqlite synchronous={}", level.as_sql()), &store);
+        let label = format!(
+            "sqlite synchronous={} cache_size={cache_size_kib} KiB",
+            level.as_sql()
+        );
+        measure(&label, &store);
     }
 }
 

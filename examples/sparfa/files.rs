@@ -177,7 +177,11 @@ pub fn synth(args: &SynthArgs) -> Result<(), CliError> {
     fs::create_dir_all(out).map_err(io_err(out))?;
     let data = generate_from(args)?;
     write_responses(&out.join("responses.csv"), &data.responses)?;
-    write_hints(&out.join("hints.csv"), data.responses.question_ids(), &data.hints)?;
+    write_hints(
+        &out.join("hints.csv"),
+        data.responses.question_ids(),
+        &data.hints,
+    )?;
     let truth = Truth {
         model: data.truth,
         learner_ids: data.responses.learner_ids().to_vec(),

@@ -3,8 +3,10 @@
 use std::time::Instant;
 
 use biglearn_core::sparfa::baselines::{train, Lambda, ModelKind, TrainOptions, TrainOutput};
-use biglearn_core::sparfa::data::{CellMatrix, Cell, Hints, ResponseSet};
-use biglearn_core::sparfa::eval::{evaluate, metrics, predict, split_cells, split_from_csv, split_to_csv, Metrics, Split};
+use biglearn_core::sparfa::data::{Cell, CellMatrix, Hints, ResponseSet};
+use biglearn_core::sparfa::eval::{
+    evaluate, metrics, predict, split_cells, split_from_csv, split_to_csv, Metrics, Split,
+};
 use biglearn_core::sparfa::fit::{FitOptions, IterationReport};
 use biglearn_core::sparfa::kkt::kkt_violation;
 use biglearn_core::sparfa::SparfaModel;
@@ -19,11 +21,12 @@ pub fn train_options(args: &ModelArgs, kind: ModelKind) -> Result<TrainOptions, 
     let lambda = if args.lambda == "auto" {
         Lambda::Auto
     } else {
-        Lambda::Fixed(
-            args.lambda
-                .parse()
-                .map_err(|_| CliError::Usage(format!("--lambda `{}` is neither a number nor `auto`", args.lambda)))?,
-        )
+        Lambda::Fixed(args.lambda.parse().map_err(|_| {
+            CliError::Usage(format!(
+                "--lambda `{}` is neither a number nor `auto`",
+                args.lambda
+            ))
+        })?)
     };
     Ok(TrainOptions {
         kind,
@@ -67,7 +70,10 @@ pub fn train_and_score(
     bar.set_prefix(label.to_string());
     let mut on_iteration = |r: &IterationReport| {
         bar.set_position(r.iteration as u64);
-        bar.set_message(format!("J {:.6e} Δ {:.1e} grad {:.1e}", r.objective, r.relative_change, r.gradient));
+        bar.set_message(format!(
+            "J {:.6e} Δ {:.1e} grad {:.1e}",
+            r.objective, r.relative_change, r.gradient
+        ));
     };
     let start = Instant::now();
     let output = train(set, &split.train, hints, options, &mut on_iteration)?;
@@ -118,7 +124,11 @@ fn run_all(
     }
     if args.baselines {
         let mut base = serde_json::Map::new();
-        for (name, kind) in [("rate", ModelKind::Rate), ("rasch", ModelKind::Rasch), ("2pl", ModelKind::TwoPl)] {
+        for (name, kind) in [
+            ("rate", ModelKind::Rate),
+            ("rasch", ModelKind::Rasch),
+            ("2pl", ModelKind::TwoPl),
+        ] {
             let o = train_options(args, kind)?;
             let s = train_and_score(set, split, hints, &o, name)?;
             let mut v = metrics_json(&s.metrics);
@@ -157,20 +167,45 @@ fn final_line(set: &ResponseSet, split: &Split, scored: &Scored, mut summary: Va
 }
 
 /// Oracle metrics: the true model and knowledge on held-out cells (ids mapped by name).
-fn oracle(set: &ResponseSet, truth: &SparfaModel, learner_ids: &[String], knowledge: &[f64], heldout: &[Cell]) -> Result<Metrics, CliError> {
+fn oracle(
+    set: &ResponseSet,
+    truth: &SparfaModel,
+    learner_ids: &[String],
+    knowledge: &[f64],
+    heldout: &[Cell],
+) -> Result<Metrics, CliError> {
     let k = truth.num_concepts();
-    let lpos: std::collections::HashMap<&str, usize> =
-        learner_ids.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
-    let qpos: std::collections::HashMap<&str, usize> =
-        truth.question_ids.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+    let lpos: std::collections::HashMap<&str, usize> = learner_ids
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    let qpos: std::collections::HashMap<&str, usize> = truth
+        .question_ids
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
     let mut p = Vec::with_capacity(heldout.len());
     for c in heldout {
         let lid = &set.learner_ids()[c.learner as usize];
         let qid = &set.question_ids()[c.question as usize];
         let (Some(&l), Some(&q)) = (lpos.get(lid.as_str()), qpos.get(qid.as_str())) else {
-            return Err(CliError::Usage(format!("truth has no learner `{lid}` or question `{qid}`")));
+            return Err(CliError::Usage(format!(
+                "truth has no learner `{lid}` or question `{qid}`"
+            )));
         };
-        p.push(predict(truth, &knowledge[l * k..(l + 1) * k], &[Cell { learner: 0, question: q as u32, correct: c.correct }])[0]);
+        p.push(
+            predict(
+                truth,
+                &knowledge[l * k..(l + 1) * k],
+                &[Cell {
+                    learner: 0,
+                    question: q as u32,
+                    correct: c.correct,
+                }],
+            )[0],
+        );
     }
     Ok(metrics(&p, heldout))
 }
@@ -180,7 +215,10 @@ pub fn fit(args: &FitArgs) -> Result<(), CliError> {
     let name = args.responses.display().to_string();
     let set = ResponseSet::from_csv(&read_text(&args.responses)?, &name)?;
     if set.duplicates() > 0 {
-        eprintln!("{name}: kept the first of repeated responses ({} later ones ignored)", set.duplicates());
+        eprintln!(
+            "{name}: kept the first of repeated responses ({} later ones ignored)",
+            set.duplicates()
+        );
     }
     let hints = match &args.hints {
         Some(p) => Hints::from_csv(&read_text(p)?, &p.display().to_string(), &set)?,
@@ -196,7 +234,13 @@ pub fn fit(args: &FitArgs) -> Result<(), CliError> {
     let (scored, mut summary) = run_all(&set, &split, &hints, &args.model)?;
     if let Some(p) = &args.truth {
         let t = read_truth(p)?;
-        summary["oracle"] = metrics_json(&oracle(&set, &t.model, &t.learner_ids, &t.knowledge, &split.heldout)?);
+        summary["oracle"] = metrics_json(&oracle(
+            &set,
+            &t.model,
+            &t.learner_ids,
+            &t.knowledge,
+            &split.heldout,
+        )?);
     }
     if let Some(p) = &args.model_out {
         write_json(p, &scored.output.fit.model)?;
@@ -218,7 +262,13 @@ pub fn experiment(args: &ExperimentArgs) -> Result<(), CliError> {
     let set = &data.responses;
     let split = split_cells(set, set.cells(), args.model.holdout, args.model.seed)?;
     let (scored, mut summary) = run_all(set, &split, &data.hints, &args.model)?;
-    summary["oracle"] = metrics_json(&oracle(set, &data.truth, set.learner_ids(), &data.knowledge, &split.heldout)?);
+    summary["oracle"] = metrics_json(&oracle(
+        set,
+        &data.truth,
+        set.learner_ids(),
+        &data.knowledge,
+        &split.heldout,
+    )?);
     println!("{}", final_line(set, &split, &scored, summary));
     Ok(())
 }

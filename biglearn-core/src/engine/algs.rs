@@ -62,12 +62,36 @@ impl Matrices {
         Ok(matrices)
     }
 
+    /// The algorithms over these matrices, each fitted one indexed once.
+    pub fn algorithms(&self) -> Algorithms<'_> {
+        Algorithms {
+            fitted: self
+                .models
+                .iter()
+                .map(|(ecosystem, (id, model))| {
+                    (*ecosystem, (BiglearnSparfa::new(*id, model), *id))
+                })
+                .collect(),
+            cold: BiglearnSparfa::unfitted(),
+        }
+    }
+}
+
+/// `biglearn_sparfa` per ecosystem (fitted where a matrix is stored) and
+/// `local_query`, built once per bundle.
+#[derive(Debug)]
+pub struct Algorithms<'m> {
+    fitted: BTreeMap<EcosystemId, (BiglearnSparfa<'m>, EcosystemMatrixId)>,
+    cold: BiglearnSparfa<'static>,
+}
+
+impl Algorithms<'_> {
     /// Both built-in algorithms for `ecosystem`: `local_query`, then
     /// `biglearn_sparfa` (fitted when a matrix is stored, else cold).
-    pub fn algorithms(&self, ecosystem: EcosystemId) -> [Builtin<'_>; 2] {
-        let sparfa = match self.models.get(&ecosystem) {
-            Some((id, model)) => Builtin::Sparfa(BiglearnSparfa::new(*id, model), Some(*id)),
-            None => Builtin::Sparfa(BiglearnSparfa::unfitted(), None),
+    pub fn for_ecosystem(&self, ecosystem: EcosystemId) -> [Builtin<'_>; 2] {
+        let sparfa = match self.fitted.get(&ecosystem) {
+            Some((alg, id)) => Builtin::Sparfa(alg, Some(*id)),
+            None => Builtin::Sparfa(&self.cold, None),
         };
         [Builtin::Local(LocalQuery), sparfa]
     }
@@ -79,7 +103,7 @@ pub enum Builtin<'a> {
     /// `local_query`.
     Local(LocalQuery),
     /// `biglearn_sparfa` and its fitted matrix id, if any.
-    Sparfa(BiglearnSparfa<'a>, Option<EcosystemMatrixId>),
+    Sparfa(&'a BiglearnSparfa<'a>, Option<EcosystemMatrixId>),
 }
 
 impl Builtin<'_> {

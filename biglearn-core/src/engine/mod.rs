@@ -5,7 +5,7 @@
 //! 1. brings the ecosystem states up to date ([`ecosystems`]): every
 //!    ecosystem stream listed by the store's metadata is read past its
 //!    stored snapshot, applied ([`EcosystemState::apply`]) and saved;
-//! 2. takes the next course bundles ([`BundleLog::next_bundles`]); for each,
+//! 2. takes the next course bundles ([`crate::log::BundleLog::next_bundles`]); for each,
 //!    loads the course state the consumer committed last, applies the events
 //!    in order against the ecosystem catalog and collects the dirty markers
 //!    of scheduler.md §1.6 ([`CourseChanges`]), remembering for every target
@@ -24,6 +24,19 @@
 //! the sequence number of the event that last dirtied it ("calculation uuid
 //! as version", scheduler.md §1.5), so they do not depend on how the events
 //! were cut into bundles. Time enters only through the `now` argument.
+//!
+//! ```
+//! use biglearn_core::engine::Engine;
+//! use biglearn_core::log::{BundleLimits, ConsumerName};
+//! use biglearn_core::memory::MemoryStore;
+//! use biglearn_core::scheduler::Instant;
+//!
+//! let store = MemoryStore::new();
+//! let consumer = ConsumerName::new("scheduler").unwrap();
+//! let mut engine = Engine::new(consumer, BundleLimits::default());
+//! let report = engine.step(&store, Instant::from_micros(0)).unwrap();
+//! assert!(report.is_idle()); // nothing appended yet
+//! ```
 //!
 //! Not done here yet: background SPARFA refits (F4; the engine only reads a
 //! stored matrix, see [`algs::MATRIX_FORMAT_VERSION`]) and time-driven

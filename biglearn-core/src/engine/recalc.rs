@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use uuid::Uuid;
 
-use super::algs::{pe_names, spe_names, Builtin, Matrices};
+use super::algs::{pe_names, spe_names, Algorithms, Builtin, Matrices};
 use super::{Dirty, EngineCourseState};
 use crate::engine_store::{
     AlgorithmName, ClueData, ClueKey, ClueResult, ClueTarget, ExerciseKey, ExerciseResult,
@@ -73,9 +73,10 @@ pub fn recalculate(
         failures: matrices.failures.clone(),
         ..Outcome::default()
     };
+    let algorithms = matrices.algorithms();
     let ctx = Context {
         views: &views,
-        matrices,
+        algorithms: &algorithms,
         now,
     };
     for (assignment, at) in &dirty.assignments {
@@ -156,9 +157,9 @@ impl ClueOwner {
     }
 }
 
-struct Context<'v, 'c> {
+struct Context<'v, 'c, 'm> {
     views: &'v CourseViews<'c>,
-    matrices: &'v Matrices,
+    algorithms: &'v Algorithms<'m>,
     now: Instant,
 }
 
@@ -221,7 +222,7 @@ fn delete_exercises(out: &mut Outcome, target: ExerciseTarget, names: &[Algorith
     }
 }
 
-impl Context<'_, '_> {
+impl Context<'_, '_, '_> {
     fn course_id(&self) -> CourseId {
         self.views.course().id
     }
@@ -261,7 +262,7 @@ impl Context<'_, '_> {
             calculation_id("assignment_exercises", self.course_id(), &[id.into()], at);
         let config = SelectionConfig::default();
         let mut planned = Vec::new();
-        for alg in self.matrices.algorithms(state.ecosystem) {
+        for alg in self.algorithms.for_ecosystem(state.ecosystem) {
             let request = ExerciseOrderRequest {
                 calculation,
                 ecosystem: state.ecosystem,
@@ -377,7 +378,7 @@ impl Context<'_, '_> {
         let responses = algorithm_responses(student, &self.views.student_responses(student));
         let inputs = self.views.student_clues(student, self.now);
         let calculation = calculation_id("worst_areas", self.course_id(), &[student.into()], at);
-        for alg in self.matrices.algorithms(ecosystem) {
+        for alg in self.algorithms.for_ecosystem(ecosystem) {
             let request = ExerciseOrderRequest {
                 calculation,
                 ecosystem,
@@ -469,7 +470,7 @@ impl Context<'_, '_> {
                 &[owner.uuid(), input.book_container.into()],
                 at,
             );
-            for alg in self.matrices.algorithms(input.ecosystem) {
+            for alg in self.algorithms.for_ecosystem(input.ecosystem) {
                 match self.clue(&alg, owner.students(), input) {
                     Ok(clue_data) => out.writes.push(ResultWrite::Clue {
                         key: ClueKey {

@@ -139,7 +139,12 @@ pub fn train(
     let lambda = match options.lambda {
         Lambda::Fixed(l) => l,
         Lambda::Auto => {
-            let split = split_cells(set, train, options.validation_fraction, options.seed ^ 0x5eed_0f_1a)?;
+            let split = split_cells(
+                set,
+                train,
+                options.validation_fraction,
+                options.seed ^ 0x5eed_0f1a,
+            )?;
             let inner = CellMatrix::new(nl, nq, &split.train)?;
             let mut best = (f64::INFINITY, AUTO_GRID[0]);
             for &l in &AUTO_GRID {

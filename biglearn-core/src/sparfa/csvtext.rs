@@ -122,6 +122,7 @@ pub fn check_width(record: &Record, width: usize, source_name: &str) -> Result<(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

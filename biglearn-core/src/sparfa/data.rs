@@ -74,20 +74,38 @@ impl ResponseSet {
 
     /// Builds a set directly from ids and cells (each (learner, question) at most once;
     /// indices must be in range). Used by the synthetic generator.
-    pub fn from_dense(learner_ids: Vec<String>, question_ids: Vec<String>, mut cells: Vec<Cell>) -> Result<Self> {
+    pub fn from_dense(
+        learner_ids: Vec<String>,
+        question_ids: Vec<String>,
+        mut cells: Vec<Cell>,
+    ) -> Result<Self> {
         let (nl, nq) = (learner_ids.len(), question_ids.len());
         cells.sort_by_key(|c| (c.learner, c.question));
-        if cells.windows(2).any(|w| (w[0].learner, w[0].question) == (w[1].learner, w[1].question)) {
+        if cells
+            .windows(2)
+            .any(|w| (w[0].learner, w[0].question) == (w[1].learner, w[1].question))
+        {
             return Err(SparfaError::Dimension("a cell occurs twice".into()));
         }
-        if let Some(c) = cells.iter().find(|c| c.learner as usize >= nl || c.question as usize >= nq) {
+        if let Some(c) = cells
+            .iter()
+            .find(|c| c.learner as usize >= nl || c.question as usize >= nq)
+        {
             return Err(SparfaError::Dimension(format!(
                 "cell (learner {}, question {}) outside {nl} learners × {nq} questions",
                 c.learner, c.question
             )));
         }
-        let learner_index = learner_ids.iter().enumerate().map(|(i, id)| (id.clone(), i as u32)).collect();
-        let question_index = question_ids.iter().enumerate().map(|(i, id)| (id.clone(), i as u32)).collect();
+        let learner_index = learner_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.clone(), i as u32))
+            .collect();
+        let question_index = question_ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.clone(), i as u32))
+            .collect();
         Ok(ResponseSet {
             learner_ids,
             question_ids,
@@ -107,7 +125,8 @@ impl ResponseSet {
                 source_name: source_name.to_string(),
             });
         };
-        let pos = csvtext::header_positions(header, &["learner", "question", "correct"], source_name)?;
+        let pos =
+            csvtext::header_positions(header, &["learner", "question", "correct"], source_name)?;
         let width = header.fields.len();
         let mut parsed = Vec::with_capacity(rows.len());
         for row in rows {
@@ -118,9 +137,14 @@ impl ResponseSet {
                 }
             }
             let raw = &row.fields[pos[2]];
-            let correct = parse_bool(raw)
-                .ok_or_else(|| bad_value(source_name, row.line, "correct", raw, "expected 0 or 1"))?;
-            parsed.push((row.fields[pos[0]].as_str(), row.fields[pos[1]].as_str(), correct));
+            let correct = parse_bool(raw).ok_or_else(|| {
+                bad_value(source_name, row.line, "correct", raw, "expected 0 or 1")
+            })?;
+            parsed.push((
+                row.fields[pos[0]].as_str(),
+                row.fields[pos[1]].as_str(),
+                correct,
+            ));
         }
         if parsed.is_empty() {
             return Err(SparfaError::Empty {
@@ -186,7 +210,13 @@ pub(crate) fn parse_bool(raw: &str) -> Option<bool> {
     }
 }
 
-pub(crate) fn bad_value(source: &str, line: usize, column: &str, value: &str, message: &str) -> SparfaError {
+pub(crate) fn bad_value(
+    source: &str,
+    line: usize,
+    column: &str,
+    value: &str,
+    message: &str,
+) -> SparfaError {
     SparfaError::BadValue {
         source_name: source.to_string(),
         line,

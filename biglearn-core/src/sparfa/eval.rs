@@ -95,7 +95,13 @@ pub fn split_from_csv(text: &str, source_name: &str, set: &ResponseSet) -> Resul
             .cell_position(l, q)
             .ok_or_else(|| unknown("cell", &format!("{lid},{qid}")))?;
         if held[at] {
-            return Err(bad_value(source_name, row.line, "question", qid, "cell listed twice"));
+            return Err(bad_value(
+                source_name,
+                row.line,
+                "question",
+                qid,
+                "cell listed twice",
+            ));
         }
         held[at] = true;
     }
@@ -202,6 +208,9 @@ pub fn metrics(probabilities: &[f64], cells: &[Cell]) -> Metrics {
     }
 }
 
+/// Predictions this close count as tied in the AUC.
+const TIE: f64 = 1e-9;
+
 /// Mann–Whitney AUC with average ranks for ties.
 fn auc(p: &[f64], cells: &[Cell]) -> f64 {
     let mut order: Vec<usize> = (0..p.len()).collect();
@@ -215,7 +224,9 @@ fn auc(p: &[f64], cells: &[Cell]) -> f64 {
     let mut i = 0;
     while i < order.len() {
         let mut j = i;
-        while j + 1 < order.len() && p[order[j + 1]] == p[order[i]] {
+        // Probabilities closer than TIE apart are ties: they differ only by rounding
+        // (e.g. the same question for learners with the same responses).
+        while j + 1 < order.len() && p[order[j + 1]] - p[order[i]] <= TIE {
             j += 1;
         }
         let avg_rank = (i + j) as f64 / 2.0 + 1.0;

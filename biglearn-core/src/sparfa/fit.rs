@@ -169,10 +169,13 @@ pub fn fit_with_progress(
         .collect();
     let mut u = vec![0.0; cells.num_learners * k_count];
     let mut objective = cells.len() as f64 * std::f64::consts::LN_2 * pen.data
-        + params.iter().map(|p| pen.hinted * p.loadings.len() as f64).sum::<f64>();
+        + params
+            .iter()
+            .map(|p| pen.hinted * p.loadings.len() as f64)
+            .sum::<f64>();
     let mut iterations = 0;
     let mut converged = cells.is_empty();
-    let mut screen_next = true;
+    let mut screen_next = false;
     let polish = LearnerStep {
         data: pen.data,
         prior: pen.learner,
@@ -188,15 +191,33 @@ pub fn fit_with_progress(
             sweeps: options.learner_sweeps,
             tolerance: options.gradient_tolerance,
         };
-        let g_learners = learner_half_step(cells, params.as_slice(), &mut u, k_count, learner_step);
+        let screen_k = if screened && !options.fixed_loadings {
+            k_count
+        } else {
+            0
+        };
+        let (g_learners, screen_gradient) = learner_half_step_screened(
+            cells,
+            params.as_slice(),
+            &mut u,
+            k_count,
+            learner_step,
+            screen_k,
+        );
         let question_step = QuestionStep {
             penalties: pen,
             fixed_loadings: options.fixed_loadings,
             iterations: options.question_iterations,
             tolerance: options.gradient_tolerance,
-            screen: screened,
         };
-        let reports = question_half_step(cells, &mut params, &u, k_count, question_step);
+        let reports = question_half_step(
+            cells,
+            &mut params,
+            &u,
+            k_count,
+            question_step,
+            screen_gradient.as_deref(),
+        );
         if !options.fixed_loadings {
             rescale_concepts(&mut params, &mut u, k_count, &pen);
         }
@@ -208,7 +229,8 @@ pub fn fit_with_progress(
             g_questions = g_questions.max(r.kkt);
             activated += r.added;
         }
-        let relative_change = (objective - new_objective) / new_objective.abs().max(f64::MIN_POSITIVE);
+        let relative_change =
+            (objective - new_objective) / new_objective.abs().max(f64::MIN_POSITIVE);
         objective = new_objective;
         let gradient = g_learners.max(g_questions);
         let stalled = relative_change.abs() < options.relative_tolerance;
@@ -222,14 +244,18 @@ pub fn fit_with_progress(
                 let mut polished = u.clone();
                 learner_half_step(cells, params.as_slice(), &mut polished, k_count, polish);
                 let model = to_model(&params, hints, question_ids, pen);
-                let kkt = super::kkt::kkt_violation(&model, &polished, cells, options.fixed_loadings);
+                let kkt =
+                    super::kkt::kkt_violation(&model, &polished, cells, options.fixed_loadings);
                 if kkt.max() <= options.gradient_tolerance {
                     u = polished;
                     converged = true;
                 }
             }
         }
-        screen_next = iterations < 3 || iterations % 5 == 0 || small || stalled;
+        // Off-hint concepts are screened only once U has settled a little: early U is
+        // noisy, and with thousands of learners per question its noise alone would push
+        // many off-hint gradients past λ_H̄.
+        screen_next = (iterations >= 10 && iterations % 5 == 0) || small || stalled;
         progress(&IterationReport {
             iteration: iterations,
             objective,
@@ -252,13 +278,24 @@ pub fn fit_with_progress(
     })
 }
 
-fn to_model(params: &[QuestionParams], hints: &Hints, question_ids: &[String], pen: Penalties) -> SparfaModel {
+fn to_model(
+    params: &[QuestionParams],
+    hints: &Hints,
+    question_ids: &[String],
+    pen: Penalties,
+) -> SparfaModel {
     SparfaModel {
         question_ids: question_ids.to_vec(),
         concept_ids: hints.concept_ids().to_vec(),
         loadings: params
             .iter()
-            .map(|p| p.loadings.iter().copied().filter(|&(_, w)| w > 0.0).collect())
+            .map(|p| {
+                p.loadings
+                    .iter()
+                    .copied()
+                    .filter(|&(_, w)| w > 0.0)
+                    .collect()
+            })
             .collect(),
         intercepts: params.iter().map(|p| p.d).collect(),
         hints: hints.by_question().to_vec(),
@@ -342,7 +379,11 @@ fn penalty_u(u: &[f64], pen: &Penalties) -> f64 {
 fn penalty_question(p: &QuestionParams, pen: &Penalties) -> f64 {
     let mut s = pen.intercept * p.d * p.d;
     for (&(_, w), &h) in p.loadings.iter().zip(&p.hinted) {
-        s += if h { pen.hinted * w * w } else { pen.unhinted * w };
+        s += if h {
+            pen.hinted * w * w
+        } else {
+            pen.unhinted * w
+        };
     }
     s
 }
@@ -390,16 +431,81 @@ pub(crate) fn learner_half_step<L: Loadings + ?Sized>(
     gradients.into_iter().fold(0.0, f64::max)
 }
 
+/// Learner chunks of the screened half-step. A fixed count (not the thread count) keeps
+/// the summation order of the loading gradient, and so the fit, bit-identical.
+const SCREEN_CHUNKS: usize = 8;
+
+/// The learner half-step; with `screen_k = K > 0` it also returns the data gradient of
+/// every loading, `Σ_l U_kl r_ql` (question-major, K per question), at the new `U`.
+fn learner_half_step_screened(
+    cells: &CellMatrix,
+    params: &[QuestionParams],
+    u: &mut [f64],
+    k_count: usize,
+    step: LearnerStep,
+    screen_k: usize,
+) -> (f64, Option<Vec<f64>>) {
+    if screen_k == 0 || k_count == 0 {
+        return (learner_half_step(cells, params, u, k_count, step), None);
+    }
+    let nq = cells.num_questions;
+    let per_chunk = cells.num_learners.div_ceil(SCREEN_CHUNKS).max(1);
+    let work = |(c, block): (usize, &mut [f64])| {
+        let mut scratch = LearnerScratch::default();
+        let mut gradient = vec![0.0; nq * k_count];
+        let mut worst = 0.0f64;
+        for (i, row) in block.chunks_mut(k_count).enumerate() {
+            let (questions, correct) = cells.by_learner.row(c * per_chunk + i);
+            worst = worst.max(update_learner(
+                questions,
+                correct,
+                params,
+                row,
+                step,
+                &mut scratch,
+            ));
+            learners::add_loading_gradient(questions, correct, row, &scratch, &mut gradient);
+        }
+        (worst, gradient)
+    };
+    #[cfg(feature = "parallel")]
+    let parts: Vec<(f64, Vec<f64>)> = {
+        use rayon::prelude::*;
+        u.par_chunks_mut(per_chunk * k_count)
+            .enumerate()
+            .map(work)
+            .collect()
+    };
+    #[cfg(not(feature = "parallel"))]
+    let parts: Vec<(f64, Vec<f64>)> = u
+        .chunks_mut(per_chunk * k_count)
+        .enumerate()
+        .map(work)
+        .collect();
+    let mut worst = 0.0f64;
+    let mut total: Option<Vec<f64>> = None;
+    for (w, g) in parts {
+        worst = worst.max(w);
+        match total.as_mut() {
+            None => total = Some(g),
+            Some(t) => t.iter_mut().zip(&g).for_each(|(a, b)| *a += b),
+        }
+    }
+    (worst, total)
+}
+
 fn question_half_step(
     cells: &CellMatrix,
     params: &mut [QuestionParams],
     u: &[f64],
     k_count: usize,
     step: QuestionStep,
+    screen_gradient: Option<&[f64]>,
 ) -> Vec<questions::QuestionReport> {
     let work = |scratch: &mut QuestionScratch, (q, p): (usize, &mut QuestionParams)| {
         let (learners, correct) = cells.by_question.row(q);
-        update_question(learners, correct, u, k_count, p, step, scratch)
+        let screen = screen_gradient.map(|g| &g[q * k_count..(q + 1) * k_count]);
+        update_question(learners, correct, u, k_count, p, step, screen, scratch)
     };
     #[cfg(feature = "parallel")]
     {

@@ -81,7 +81,9 @@ pub fn kkt_violation(
             }
         }
         let d = model.intercepts[q];
-        report.intercepts = report.intercepts.max((pen.data * gd + 2.0 * pen.intercept * d).abs());
+        report.intercepts = report
+            .intercepts
+            .max((pen.data * gd + 2.0 * pen.intercept * d).abs());
         if fixed_loadings {
             continue;
         }
@@ -107,7 +109,9 @@ pub fn kkt_violation(
     let mut grad = vec![0.0; k_count];
     for l in 0..cells.num_learners {
         let u = &knowledge[l * k_count..(l + 1) * k_count];
-        grad.iter_mut().zip(u).for_each(|(g, &v)| *g = 2.0 * pen.learner * v);
+        grad.iter_mut()
+            .zip(u)
+            .for_each(|(g, &v)| *g = 2.0 * pen.learner * v);
         let (questions, correct) = cells.by_learner.row(l);
         for (&q, &y) in questions.iter().zip(correct) {
             let r = sigmoid(model.logit(q, u)) - if y { 1.0 } else { 0.0 };

@@ -35,7 +35,7 @@ pub struct SynthData {
     pub responses: ResponseSet,
     /// The hint mask (concepts `c0…`).
     pub hints: Hints,
-    /// True W, d, H (as a model; its penalties are the F1 defaults).
+    /// True W, d, H (as a model whose λ_U = 0.5 is the true N(0, 1) knowledge prior).
     pub truth: SparfaModel,
     /// True knowledge, learner-major.
     pub knowledge: Vec<f64>,
@@ -83,9 +83,14 @@ pub fn generate(config: &SynthConfig) -> Result<SynthData> {
             }
             hinted.push(second);
         }
-        let mut w: Vec<(u32, f64)> = hinted.iter().map(|&k| (k, rng.gen_range(0.5..2.0))).collect();
+        let mut w: Vec<(u32, f64)> = hinted
+            .iter()
+            .map(|&k| (k, rng.gen_range(0.5..2.0)))
+            .collect();
         if concepts > hinted.len() && rng.gen::<f64>() < 0.1 {
-            let free: Vec<u32> = (0..concepts as u32).filter(|k| !hinted.contains(k)).collect();
+            let free: Vec<u32> = (0..concepts as u32)
+                .filter(|k| !hinted.contains(k))
+                .collect();
             let k = free[rng.gen_range(0..free.len())];
             w.push((k, rng.gen_range(0.1..0.5)));
         }
@@ -105,7 +110,11 @@ pub fn generate(config: &SynthConfig) -> Result<SynthData> {
         loadings,
         intercepts,
         hints: hints.clone(),
-        penalties: Penalties::default(),
+        // U ~ N(0, 1) is the prior 2λ_U = 1: inference with the true model uses it.
+        penalties: Penalties {
+            learner: 0.5,
+            ..Penalties::default()
+        },
     };
     let mut cells = Vec::new();
     for l in 0..learners {

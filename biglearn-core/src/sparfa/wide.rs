@@ -38,7 +38,9 @@ pub fn wide_to_long(text: &str, source_name: &str) -> Result<WideData> {
     let id_col = names
         .iter()
         .position(|n| matches!(n.as_str(), "" | "rownames" | "id" | "learner"));
-    let solved: Vec<usize> = (0..names.len()).filter(|&i| names[i].starts_with("solved.")).collect();
+    let solved: Vec<usize> = (0..names.len())
+        .filter(|&i| names[i].starts_with("solved."))
+        .collect();
     let items: Vec<(usize, Option<usize>)> = if solved.is_empty() {
         (0..names.len())
             .filter(|&i| Some(i) != id_col)
@@ -68,7 +70,15 @@ pub fn wide_to_long(text: &str, source_name: &str) -> Result<WideData> {
         csvtext::check_width(row, names.len(), source_name)?;
         let learner = match id_col {
             Some(c) if !row.fields[c].is_empty() => row.fields[c].clone(),
-            Some(c) => return Err(bad_value(source_name, row.line, &names[c], "", "empty learner id")),
+            Some(c) => {
+                return Err(bad_value(
+                    source_name,
+                    row.line,
+                    &names[c],
+                    "",
+                    "empty learner id",
+                ))
+            }
             None => format!("r{}", r + 1),
         };
         for &(i, credits) in &items {
@@ -81,8 +91,15 @@ pub fn wide_to_long(text: &str, source_name: &str) -> Result<WideData> {
                 out.missing += 1;
                 continue;
             }
-            let y = parse_bool(raw)
-                .ok_or_else(|| bad_value(source_name, row.line, &names[i], raw, "expected 0, 1, NA or empty"))?;
+            let y = parse_bool(raw).ok_or_else(|| {
+                bad_value(
+                    source_name,
+                    row.line,
+                    &names[i],
+                    raw,
+                    "expected 0, 1, NA or empty",
+                )
+            })?;
             out.responses.push((learner.clone(), names[i].clone(), y));
         }
     }
@@ -95,6 +112,7 @@ pub fn wide_to_long(text: &str, source_name: &str) -> Result<WideData> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -39,8 +39,6 @@ const MAX_PARAMS: usize = 30_000;
 const EVENT_ROWS_PER_INSERT: usize = MAX_PARAMS / 6;
 /// Head rows per multi-row upsert (4 parameters each).
 const HEAD_ROWS_PER_UPSERT: usize = MAX_PARAMS / 4;
-/// Sequence numbers per stream in one `IN (...)` list.
-const NUMBERS_PER_PIECE: usize = 1_000;
 
 diesel::define_sql_function! {
     /// `COALESCE(x, y)` for a nullable `BIGINT` and a fallback.
@@ -90,14 +88,30 @@ pub(crate) fn load_snapshot(
         }
     }
 
+    // A stored event found by uuid holds its own position (the primary key
+    // admits one event per position), so positions named by such events
+    // (replays) are known without a lookup.
     let mut numbers_by_stream: BTreeMap<StreamId, Vec<i64>> = BTreeMap::new();
-    for (stream, number) in &keys.positions {
+    let mut to_look_up: BTreeMap<StreamId, Vec<i64>> = BTreeMap::new();
+    let known: HashMap<(StreamId, SequenceNumber), EventId> = snapshot
+        .events_by_id
+        .values()
+        .map(|event| ((event.stream, event.sequence_number), event.event_id))
+        .collect();
+    for position in &keys.positions {
+        let (stream, number) = *position;
         numbers_by_stream
-            .entry(*stream)
+            .entry(stream)
             .or_default()
             .push(number.as_i64());
+        match known.get(position) {
+            Some(event_id) => {
+                snapshot.ids_by_position.insert(*position, *event_id);
+            }
+            None => to_look_up.entry(stream).or_default().push(number.as_i64()),
+        }
     }
-    load_positions(conn, &numbers_by_stream, &mut snapshot)?;
+    load_positions(conn, &to_look_up, &mut snapshot)?;
     snapshot.heads = load_heads(conn, &keys.streams)?;
 
     // Numbers above the contiguous head matter only where the group names
@@ -130,62 +144,6 @@ pub(crate) fn load_snapshot(
         snapshot.next_metadata_number.insert(kind, next);
     }
     Ok(snapshot)
-}
-
-/// Fills `ids_by_position` for every (stream, number) the group names: one
-/// statement with an `OR` of `(stream AND number IN (...))` per stream,
-/// split when it would bind too many parameters.
-fn load_positions(
-    conn: &mut Conn,
-    numbers_by_stream: &BTreeMap<StreamId, Vec<i64>>,
-    snapshot: &mut AppendSnapshot,
-) -> Result<(), TxError> {
-    let pieces: Vec<(StreamId, &[i64])> = numbers_by_stream
-        .iter()
-        .flat_map(|(stream, numbers)| {
-            numbers
-                .chunks(NUMBERS_PER_PIECE)
-                .map(move |piece| (*stream, piece))
-        })
-        .collect();
-    let mut start = 0;
-    while start < pieces.len() {
-        let mut end = start;
-        let mut params = 0;
-        while end < pieces.len() && (end == start || params + pieces[end].1.len() + 2 <= MAX_PARAMS)
-        {
-            params += pieces[end].1.len() + 2;
-            end += 1;
-        }
-        let mut query = events::table
-            .select((
-                events::stream_kind,
-                events::stream_uuid,
-                events::sequence_number,
-                events::event_uuid,
-            ))
-            .into_boxed();
-        for (stream, numbers) in &pieces[start..end] {
-            query = query.or_filter(
-                events::stream_kind
-                    .eq(kind_code(stream.kind()))
-                    .and(events::stream_uuid.eq(bytes(stream.uuid())))
-                    .and(events::sequence_number.eq_any(numbers.to_vec())),
-            );
-        }
-        let rows: Vec<(i16, Vec<u8>, i64, Vec<u8>)> = query.load(conn)?;
-        for (kind, stream_uuid, number, event_uuid) in rows {
-            let stream = StreamId::from_parts(
-                kind_from_code(kind, "events")?,
-                uuid_from_bytes(&stream_uuid, "events.stream_uuid")?,
-            );
-            let number = seq_from_i64(number, "events.sequence_number")?;
-            let event_id = EventId::from_uuid(uuid_from_bytes(&event_uuid, "events.event_uuid")?);
-            snapshot.ids_by_position.insert((stream, number), event_id);
-        }
-        start = end;
-    }
-    Ok(())
 }
 
 /// The heads of `streams` that exist.

@@ -138,3 +138,24 @@ pub(crate) fn update_learner<L: Loadings + ?Sized>(
     }
     first_max
 }
+
+/// After [`update_learner`], adds `r_q · u` (`r = σ(z) − y` at the updated `u`) to
+/// `gradient[q·K .. (q+1)·K]` for each of the learner's questions: the learner's share
+/// of the data gradient `Σ_l U_kl r_ql` of every loading, used to screen off-hint
+/// concepts. Reads `u` once, so it costs far less memory traffic than a per-question sum.
+pub(crate) fn add_loading_gradient(
+    questions: &[QuestionIndex],
+    correct: &[bool],
+    u: &[f64],
+    scratch: &LearnerScratch,
+    gradient: &mut [f64],
+) {
+    let k_count = u.len();
+    for ((&q, &y), &z) in questions.iter().zip(correct).zip(&scratch.z) {
+        let r = sigmoid(z) - if y { 1.0 } else { 0.0 };
+        let column = &mut gradient[q as usize * k_count..(q as usize + 1) * k_count];
+        for (g, &v) in column.iter_mut().zip(u) {
+            *g += r * v;
+        }
+    }
+}

@@ -7,7 +7,11 @@ pub(crate) fn softplus_sigmoid(z: f64) -> (f64, f64) {
     // ln(1 + e) with e ∈ (0, 1]: `ln` is much cheaper than `ln_1p` and its absolute error
     // (≤ 1 ulp of a number in [1, 2]) is all that matters for sums of losses.
     let sp = z.max(0.0) + (1.0 + e).ln();
-    let p = if z >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+    let p = if z >= 0.0 {
+        1.0 / (1.0 + e)
+    } else {
+        e / (1.0 + e)
+    };
     (sp, p)
 }
 

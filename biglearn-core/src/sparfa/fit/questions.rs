@@ -34,8 +34,6 @@ pub(crate) struct QuestionStep {
     pub iterations: usize,
     /// Stop when the projected gradient is below this.
     pub tolerance: f64,
-    /// Screen all off-hint concepts first.
-    pub screen: bool,
 }
 
 /// What a question update reports back.
@@ -55,7 +53,6 @@ pub(crate) struct QuestionScratch {
     gather: Vec<f64>,
     grad: Vec<f64>,
     hess: Vec<f64>,
-    dense: Vec<f64>,
     trial: Vec<f64>,
     delta: Vec<f64>,
     qgrad: Vec<f64>,
@@ -116,16 +113,27 @@ fn pass(
 }
 
 /// Block objective: λ_f·loss plus the penalties of the question's parameters.
-fn block_objective(loss: f64, loadings: &[(u32, f64)], hinted: &[bool], d: f64, pen: &Penalties) -> f64 {
+fn block_objective(
+    loss: f64,
+    loadings: &[(u32, f64)],
+    hinted: &[bool],
+    d: f64,
+    pen: &Penalties,
+) -> f64 {
     let mut j = pen.data * loss + pen.intercept * d * d;
     for (&(_, w), &h) in loadings.iter().zip(hinted) {
-        j += if h { pen.hinted * w * w } else { pen.unhinted * w };
+        j += if h {
+            pen.hinted * w * w
+        } else {
+            pen.unhinted * w
+        };
     }
     j
 }
 
 /// Updates one question's parameters in place for fixed knowledge `u` (learner-major,
 /// `k_count` values per learner).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn update_question(
     learners: &[u32],
     correct: &[bool],
@@ -133,14 +141,21 @@ pub(crate) fn update_question(
     k_count: usize,
     params: &mut QuestionParams,
     step: QuestionStep,
+    screen_gradient: Option<&[f64]>,
     scratch: &mut QuestionScratch,
 ) -> QuestionReport {
     let pen = step.penalties;
     let mut report = QuestionReport::default();
-    if step.screen && !step.fixed_loadings && k_count > 0 && !learners.is_empty() {
-        screen(learners, correct, u, k_count, params, &pen, step.tolerance, scratch, &mut report);
+    if let Some(gradient) = screen_gradient {
+        if !step.fixed_loadings && k_count > 0 && !learners.is_empty() {
+            screen(gradient, params, &pen, step.tolerance, &mut report);
+        }
     }
-    let nvar = if step.fixed_loadings { 0 } else { params.loadings.len() };
+    let nvar = if step.fixed_loadings {
+        0
+    } else {
+        params.loadings.len()
+    };
     let m = nvar + 1;
     let QuestionScratch {
         gather,
@@ -155,7 +170,19 @@ pub(crate) fn update_question(
     hess.resize(m * m, 0.0);
     // The loss at the start is only needed when a full Newton step has to be checked by
     // value (rarely) or no step is taken; it is computed lazily to save a logarithm per cell.
-    pass(learners, correct, u, k_count, &params.loadings, params.d, nvar, gather, grad, hess, false);
+    pass(
+        learners,
+        correct,
+        u,
+        k_count,
+        &params.loadings,
+        params.d,
+        nvar,
+        gather,
+        grad,
+        hess,
+        false,
+    );
     let mut loss: Option<f64> = None;
     for iter in 0..step.iterations.max(1) {
         // Full gradient and Hessian of the block objective (upper triangle of `hess`).
@@ -174,7 +201,11 @@ pub(crate) fn update_question(
             } else {
                 grad[a] += pen.unhinted;
             }
-            kkt = kkt.max(if w > 0.0 { grad[a].abs() } else { (-grad[a]).max(0.0) });
+            kkt = kkt.max(if w > 0.0 {
+                grad[a].abs()
+            } else {
+                (-grad[a]).max(0.0)
+            });
         }
         grad[nvar] += 2.0 * pen.intercept * params.d;
         hess[nvar * m + nvar] += 2.0 * pen.intercept;
@@ -195,21 +226,38 @@ pub(crate) fn update_question(
         let mut j: Option<f64> = None;
         for _ in 0..30 {
             trial.clear();
-            trial.extend(
-                params
-                    .loadings
-                    .iter()
-                    .enumerate()
-                    .map(|(a, &(_, w))| if a < nvar { (w + t * delta[a]).max(0.0) } else { w }),
-            );
+            trial.extend(params.loadings.iter().enumerate().map(|(a, &(_, w))| {
+                if a < nvar {
+                    (w + t * delta[a]).max(0.0)
+                } else {
+                    w
+                }
+            }));
             let new_d = params.d + t * delta[nvar];
-            let trial_loadings: Vec<(u32, f64)> =
-                params.loadings.iter().zip(trial.iter()).map(|(&(k, _), &w)| (k, w)).collect();
-            let new_loss = pass(learners, correct, u, k_count, &trial_loadings, new_d, nvar, gather, grad, hess, true);
+            let trial_loadings: Vec<(u32, f64)> = params
+                .loadings
+                .iter()
+                .zip(trial.iter())
+                .map(|(&(k, _), &w)| (k, w))
+                .collect();
+            let new_loss = pass(
+                learners,
+                correct,
+                u,
+                k_count,
+                &trial_loadings,
+                new_d,
+                nvar,
+                gather,
+                grad,
+                hess,
+                true,
+            );
             // On the segment the block objective φ is convex, so φ(1) − φ(0) ≤ φ'(1):
             // a non-positive slope at the full step proves a decrease without φ(0).
             let end_slope = if t == 1.0 {
-                let mut e = pen.data * grad[nvar] * delta[nvar] + 2.0 * pen.intercept * new_d * delta[nvar];
+                let mut e =
+                    pen.data * grad[nvar] * delta[nvar] + 2.0 * pen.intercept * new_d * delta[nvar];
                 for a in 0..nvar {
                     let pen_grad = if params.hinted[a] {
                         2.0 * pen.hinted * trial_loadings[a].1
@@ -224,7 +272,9 @@ pub(crate) fn update_question(
             };
             let decreased = end_slope <= 0.0 || {
                 let j0 = *j.get_or_insert_with(|| {
-                    let l0 = *loss.get_or_insert_with(|| loss_only(learners, correct, u, k_count, &params.loadings, params.d));
+                    let l0 = *loss.get_or_insert_with(|| {
+                        loss_only(learners, correct, u, k_count, &params.loadings, params.d)
+                    });
                     block_objective(l0, &params.loadings, &params.hinted, params.d, &pen)
                 });
                 let new_j = block_objective(new_loss, &trial_loadings, &params.hinted, new_d, &pen);
@@ -258,18 +308,29 @@ pub(crate) fn update_question(
         params.loadings.truncate(keep);
         params.hinted.truncate(keep);
     }
-    report.loss = loss.unwrap_or_else(|| loss_only(learners, correct, u, k_count, &params.loadings, params.d));
+    report.loss = loss
+        .unwrap_or_else(|| loss_only(learners, correct, u, k_count, &params.loadings, params.d));
     report
 }
 
 /// The data loss Σ ℓ of the question's cells at `(loadings, d)`.
-fn loss_only(learners: &[u32], correct: &[bool], u: &[f64], k_count: usize, loadings: &[(u32, f64)], d: f64) -> f64 {
+fn loss_only(
+    learners: &[u32],
+    correct: &[bool],
+    u: &[f64],
+    k_count: usize,
+    loadings: &[(u32, f64)],
+    d: f64,
+) -> f64 {
     learners
         .iter()
         .zip(correct)
         .map(|(&l, &y)| {
             let row = &u[l as usize * k_count..(l as usize + 1) * k_count];
-            let z = d + loadings.iter().map(|&(k, w)| w * row[k as usize]).sum::<f64>();
+            let z = d + loadings
+                .iter()
+                .map(|&(k, w)| w * row[k as usize])
+                .sum::<f64>();
             logistic_loss(y, z)
         })
         .sum()
@@ -289,7 +350,13 @@ fn solve_box_qp(
     delta.resize(m, 0.0);
     qgrad.clear();
     qgrad.extend_from_slice(grad);
-    let h = |a: usize, b: usize| if a <= b { hess[a * m + b] } else { hess[b * m + a] };
+    let h = |a: usize, b: usize| {
+        if a <= b {
+            hess[a * m + b]
+        } else {
+            hess[b * m + a]
+        }
+    };
     for _ in 0..200 {
         let mut change = 0.0f64;
         let mut size = 0.0f64;
@@ -315,34 +382,15 @@ fn solve_box_qp(
     }
 }
 
-/// Computes the off-hint data gradient for all concepts and activates violators.
-#[allow(clippy::too_many_arguments)]
+/// Activates the off-hint concepts whose data gradient `dense` (`Σ_l U_kl r_ql`, from
+/// the learner half-step) violates `∂J/∂W_kq ≥ 0` at zero.
 fn screen(
-    learners: &[u32],
-    correct: &[bool],
-    u: &[f64],
-    k_count: usize,
+    dense: &[f64],
     params: &mut QuestionParams,
     pen: &Penalties,
     tolerance: f64,
-    scratch: &mut QuestionScratch,
     report: &mut QuestionReport,
 ) {
-    let dense = &mut scratch.dense;
-    dense.clear();
-    dense.resize(k_count, 0.0);
-    for (&l, &y) in learners.iter().zip(correct) {
-        let row = &u[l as usize * k_count..(l as usize + 1) * k_count];
-        let mut z = params.d;
-        for &(k, w) in &params.loadings {
-            z += w * row[k as usize];
-        }
-        let (_, p) = softplus_sigmoid(z);
-        let r = p - if y { 1.0 } else { 0.0 };
-        for (g, &v) in dense.iter_mut().zip(row) {
-            *g += r * v;
-        }
-    }
     let mut added = Vec::new();
     let mut a = 0;
     for (k, &g) in dense.iter().enumerate() {
