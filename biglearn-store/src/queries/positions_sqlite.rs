@@ -60,4 +60,3 @@ fn load_positions(
     }
     Ok(())
 }
-
