@@ -5,9 +5,12 @@
 //!
 //! This facade only re-exports the workspace crates:
 //! - [`core`] (`biglearn-core`): pure domain types, event-stream rules, SPARFA,
-//!   storage traits and an in-memory store;
+//!   projections, scheduling rules, storage traits and an in-memory store;
 //! - [`store`] (`biglearn-store`): the SQLite (embedded default) and PostgreSQL
-//!   implementations of those traits.
+//!   implementations of those traits, and the group-commit ingestor.
+//!
+//! The README's examples are compiled as doc-tests of this crate.
+#![doc = include_str!("../README.md")]
 
 pub use biglearn_core as core;
 pub use biglearn_store as store;
