@@ -5,13 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::datetime::Datetime;
-use super::decode::{
-    array, boolean, count_u32, datetime, sequence_number, string_len, uuid, uuid_with_text, Obj,
-    UnknownKeys,
-};
-use super::path::{At, ValidationErrors};
+use super::decode::{array, boolean, count_u32, datetime, sequence_number, string_len, uuid};
+use super::decoders::{event_decoder, nested_decoder};
 use super::slot::Slot;
-use super::Echoed;
 use crate::ids::{
     AssignmentId, BookContainerId, CalculationId, CourseId, EcosystemId, EcosystemMatrixId,
     ExerciseId, RequestId, ResponseId, StudentId, TrialId,
@@ -44,25 +40,12 @@ pub struct ExclusionInfo {
     pub extra: Map<String, Value>,
 }
 
-impl ExclusionInfo {
-    const KEYS: &'static [&'static str] = &["opens_at", "due_at", "feedback_at", "closes_at"];
-
-    fn decode(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<Self> {
-        let o = Obj::new(value, path, errs)?;
-        let opens_at = o.optional(errs, "opens_at", datetime);
-        let due_at = o.optional(errs, "due_at", datetime);
-        let feedback_at = o.optional(errs, "feedback_at", datetime);
-        let closes_at = o.optional(errs, "closes_at", datetime);
-        let extra = o.rest(errs, Self::KEYS, UnknownKeys::Accept);
-        Some(ExclusionInfo {
-            opens_at: opens_at?,
-            due_at: due_at?,
-            feedback_at: feedback_at?,
-            closes_at: closes_at?,
-            extra,
-        })
-    }
-}
+nested_decoder!(ExclusionInfo {
+    opens_at: optional(datetime),
+    due_at: optional(datetime),
+    feedback_at: optional(datetime),
+    closes_at: optional(datetime),
+});
 
 /// `pes` / `spes`: which precomputed calculation Tutor actually used.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -78,23 +61,10 @@ pub struct CalculationRef {
     pub extra: Map<String, Value>,
 }
 
-impl CalculationRef {
-    fn decode(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<Self> {
-        let o = Obj::new(value, path, errs)?;
-        let calculation_uuid = o.optional(errs, "calculation_uuid", uuid);
-        let ecosystem_matrix_uuid = o.optional(errs, "ecosystem_matrix_uuid", uuid);
-        let extra = o.rest(
-            errs,
-            &["calculation_uuid", "ecosystem_matrix_uuid"],
-            UnknownKeys::Accept,
-        );
-        Some(CalculationRef {
-            calculation_uuid: calculation_uuid?,
-            ecosystem_matrix_uuid: ecosystem_matrix_uuid?,
-            extra,
-        })
-    }
-}
+nested_decoder!(CalculationRef {
+    calculation_uuid: optional(uuid),
+    ecosystem_matrix_uuid: optional(uuid),
+});
 
 /// One `assigned_exercises[]` entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,27 +82,12 @@ pub struct AssignedExercise {
     pub extra: Map<String, Value>,
 }
 
-impl AssignedExercise {
-    fn decode(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<Self> {
-        let o = Obj::new(value, path, errs)?;
-        let trial_uuid = o.required(errs, "trial_uuid", uuid);
-        let exercise_uuid = o.required(errs, "exercise_uuid", uuid);
-        let is_spe = o.required(errs, "is_spe", boolean);
-        let is_pe = o.required(errs, "is_pe", boolean);
-        let extra = o.rest(
-            errs,
-            &["trial_uuid", "exercise_uuid", "is_spe", "is_pe"],
-            UnknownKeys::Accept,
-        );
-        Some(AssignedExercise {
-            trial_uuid: trial_uuid?,
-            exercise_uuid: exercise_uuid?,
-            is_spe: is_spe?,
-            is_pe: is_pe?,
-            extra,
-        })
-    }
-}
+nested_decoder!(AssignedExercise {
+    trial_uuid: required(uuid),
+    exercise_uuid: required(uuid),
+    is_spe: required(boolean),
+    is_pe: required(boolean),
+});
 
 /// create_update_assignment: one (student, task) as it stands now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,92 +145,29 @@ course_event!(
     |b| b.sequence_number
 );
 
-impl CreateUpdateAssignment {
+event_decoder!(
     /// The keys of one `assignments[]` item.
-    pub const KEYS: &'static [&'static str] = &[
-        "request_uuid",
-        "course_uuid",
-        "sequence_number",
-        "assignment_uuid",
-        "is_deleted",
-        "ecosystem_uuid",
-        "student_uuid",
-        "assignment_type",
-        "exclusion_info",
-        "pes",
-        "spes",
-        "assigned_book_container_uuids",
-        "goal_num_tutor_assigned_spes",
-        "spes_are_assigned",
-        "goal_num_tutor_assigned_pes",
-        "pes_are_assigned",
-        "assigned_exercises",
-        "created_at",
-        "updated_at",
-    ];
-
-    pub(crate) fn decode(
-        value: &Value,
-        path: &At<'_>,
-        errs: &mut ValidationErrors,
-        unknown: UnknownKeys,
-    ) -> Option<Echoed<Self>> {
-        let o = Obj::new(value, path, errs)?;
-        let request = o.required(errs, "request_uuid", uuid_with_text::<RequestId>);
-        let course_uuid = o.required(errs, "course_uuid", uuid);
-        let seq = o.required(errs, "sequence_number", sequence_number);
-        let assignment_uuid = o.required(errs, "assignment_uuid", uuid);
-        let is_deleted = o.required(errs, "is_deleted", boolean);
-        let ecosystem_uuid = o.required(errs, "ecosystem_uuid", uuid);
-        let student_uuid = o.required(errs, "student_uuid", uuid);
-        let assignment_type = o.required(
-            errs,
-            "assignment_type",
-            string_len(1, MAX_ASSIGNMENT_TYPE_LEN),
-        );
-        let exclusion_info = o.optional(errs, "exclusion_info", ExclusionInfo::decode);
-        let pes = o.optional(errs, "pes", CalculationRef::decode);
-        let spes = o.optional(errs, "spes", CalculationRef::decode);
-        let pages = o.required(errs, "assigned_book_container_uuids", array(None, uuid));
-        let goal_spes = o.optional(errs, "goal_num_tutor_assigned_spes", count_u32);
-        let spes_are_assigned = o.required(errs, "spes_are_assigned", boolean);
-        let goal_pes = o.optional(errs, "goal_num_tutor_assigned_pes", count_u32);
-        let pes_are_assigned = o.required(errs, "pes_are_assigned", boolean);
-        let exercises = o.required(
-            errs,
-            "assigned_exercises",
-            array(None, AssignedExercise::decode),
-        );
-        let created_at = o.required(errs, "created_at", datetime);
-        let updated_at = o.required(errs, "updated_at", datetime);
-        o.rest(errs, Self::KEYS, unknown);
-        let (request_uuid, raw_uuid) = request?;
-        Some(Echoed {
-            raw_uuid,
-            event: CreateUpdateAssignment {
-                request_uuid,
-                course_uuid: course_uuid?,
-                sequence_number: seq?,
-                assignment_uuid: assignment_uuid?,
-                is_deleted: is_deleted?,
-                ecosystem_uuid: ecosystem_uuid?,
-                student_uuid: student_uuid?,
-                assignment_type: assignment_type?,
-                exclusion_info: exclusion_info?,
-                pes: pes?,
-                spes: spes?,
-                assigned_book_container_uuids: pages?,
-                goal_num_tutor_assigned_spes: goal_spes?,
-                spes_are_assigned: spes_are_assigned?,
-                goal_num_tutor_assigned_pes: goal_pes?,
-                pes_are_assigned: pes_are_assigned?,
-                assigned_exercises: exercises?,
-                created_at: created_at?,
-                updated_at: updated_at?,
-            },
-        })
+    CreateUpdateAssignment, echo request_uuid: RequestId, {
+        course_uuid: required(uuid),
+        sequence_number: required(sequence_number),
+        assignment_uuid: required(uuid),
+        is_deleted: required(boolean),
+        ecosystem_uuid: required(uuid),
+        student_uuid: required(uuid),
+        assignment_type: required(string_len(1, MAX_ASSIGNMENT_TYPE_LEN)),
+        exclusion_info: optional(ExclusionInfo::decode),
+        pes: optional(CalculationRef::decode),
+        spes: optional(CalculationRef::decode),
+        assigned_book_container_uuids: required(array(None, uuid)),
+        goal_num_tutor_assigned_spes: optional(count_u32),
+        spes_are_assigned: required(boolean),
+        goal_num_tutor_assigned_pes: optional(count_u32),
+        pes_are_assigned: required(boolean),
+        assigned_exercises: required(array(None, AssignedExercise::decode)),
+        created_at: required(datetime),
+        updated_at: required(datetime),
     }
-}
+);
 
 /// record_response: one answer to one issued exercise.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -310,54 +202,17 @@ course_event!(
     |b| b.sequence_number
 );
 
-impl RecordResponse {
+event_decoder!(
     /// The keys of one `responses[]` item.
-    pub const KEYS: &'static [&'static str] = &[
-        "response_uuid",
-        "course_uuid",
-        "sequence_number",
-        "ecosystem_uuid",
-        "trial_uuid",
-        "student_uuid",
-        "exercise_uuid",
-        "is_correct",
-        "is_real_response",
-        "responded_at",
-    ];
-
-    pub(crate) fn decode(
-        value: &Value,
-        path: &At<'_>,
-        errs: &mut ValidationErrors,
-        unknown: UnknownKeys,
-    ) -> Option<Echoed<Self>> {
-        let o = Obj::new(value, path, errs)?;
-        let response = o.required(errs, "response_uuid", uuid_with_text::<ResponseId>);
-        let course_uuid = o.required(errs, "course_uuid", uuid);
-        let seq = o.required(errs, "sequence_number", sequence_number);
-        let ecosystem_uuid = o.required(errs, "ecosystem_uuid", uuid);
-        let trial_uuid = o.required(errs, "trial_uuid", uuid);
-        let student_uuid = o.required(errs, "student_uuid", uuid);
-        let exercise_uuid = o.required(errs, "exercise_uuid", uuid);
-        let is_correct = o.required(errs, "is_correct", boolean);
-        let is_real_response = o.required(errs, "is_real_response", boolean);
-        let responded_at = o.required(errs, "responded_at", datetime);
-        o.rest(errs, Self::KEYS, unknown);
-        let (response_uuid, raw_uuid) = response?;
-        Some(Echoed {
-            raw_uuid,
-            event: RecordResponse {
-                response_uuid,
-                course_uuid: course_uuid?,
-                sequence_number: seq?,
-                ecosystem_uuid: ecosystem_uuid?,
-                trial_uuid: trial_uuid?,
-                student_uuid: student_uuid?,
-                exercise_uuid: exercise_uuid?,
-                is_correct: is_correct?,
-                is_real_response: is_real_response?,
-                responded_at: responded_at?,
-            },
-        })
+    RecordResponse, echo response_uuid: ResponseId, {
+        course_uuid: required(uuid),
+        sequence_number: required(sequence_number),
+        ecosystem_uuid: required(uuid),
+        trial_uuid: required(uuid),
+        student_uuid: required(uuid),
+        exercise_uuid: required(uuid),
+        is_correct: required(boolean),
+        is_real_response: required(boolean),
+        responded_at: required(datetime),
     }
-}
+);

@@ -9,11 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::datetime::Datetime;
-use super::decode::{
-    array, boolean, datetime, sequence_number, uuid, uuid_with_text, Obj, UnknownKeys,
-};
-use super::path::{At, ValidationErrors};
-use super::Echoed;
+use super::decode::{array, boolean, datetime, sequence_number, uuid};
+use super::decoders::{event_decoder, nested_decoder};
 use crate::ids::{BookContainerId, CourseId, EcosystemId, ExerciseId, PreparationId, RequestId};
 use crate::log::{EventType, SequenceNumber};
 
@@ -39,45 +36,16 @@ course_event!(CreateCourse, EventType::CreateCourse, course_uuid, |_| {
     SequenceNumber::ZERO
 });
 
-impl CreateCourse {
+event_decoder!(
     /// The request keys of POST /create_course.
-    pub const KEYS: &'static [&'static str] = &[
-        "course_uuid",
-        "ecosystem_uuid",
-        "is_real_course",
-        "starts_at",
-        "ends_at",
-        "created_at",
-    ];
-
-    pub(crate) fn decode(
-        value: &Value,
-        path: &At<'_>,
-        errs: &mut ValidationErrors,
-        unknown: UnknownKeys,
-    ) -> Option<Echoed<Self>> {
-        let o = Obj::new(value, path, errs)?;
-        let course = o.required(errs, "course_uuid", uuid_with_text::<CourseId>);
-        let ecosystem_uuid = o.required(errs, "ecosystem_uuid", uuid);
-        let is_real_course = o.required(errs, "is_real_course", boolean);
-        let starts_at = o.required(errs, "starts_at", datetime);
-        let ends_at = o.required(errs, "ends_at", datetime);
-        let created_at = o.required(errs, "created_at", datetime);
-        o.rest(errs, Self::KEYS, unknown);
-        let (course_uuid, raw_uuid) = course?;
-        Some(Echoed {
-            raw_uuid,
-            event: CreateCourse {
-                course_uuid,
-                ecosystem_uuid: ecosystem_uuid?,
-                is_real_course: is_real_course?,
-                starts_at: starts_at?,
-                ends_at: ends_at?,
-                created_at: created_at?,
-            },
-        })
+    CreateCourse, echo course_uuid: CourseId, {
+        ecosystem_uuid: required(uuid),
+        is_real_course: required(boolean),
+        starts_at: required(datetime),
+        ends_at: required(datetime),
+        created_at: required(datetime),
     }
-}
+);
 
 /// update_course_active_dates: new start and end of a course.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,45 +71,16 @@ course_event!(
     |b| b.sequence_number
 );
 
-impl UpdateCourseActiveDates {
+event_decoder!(
     /// The request keys of POST /update_course_active_dates.
-    pub const KEYS: &'static [&'static str] = &[
-        "request_uuid",
-        "course_uuid",
-        "sequence_number",
-        "starts_at",
-        "ends_at",
-        "updated_at",
-    ];
-
-    pub(crate) fn decode(
-        value: &Value,
-        path: &At<'_>,
-        errs: &mut ValidationErrors,
-        unknown: UnknownKeys,
-    ) -> Option<Echoed<Self>> {
-        let o = Obj::new(value, path, errs)?;
-        let request = o.required(errs, "request_uuid", uuid_with_text::<RequestId>);
-        let course_uuid = o.required(errs, "course_uuid", uuid);
-        let seq = o.required(errs, "sequence_number", sequence_number);
-        let starts_at = o.required(errs, "starts_at", datetime);
-        let ends_at = o.required(errs, "ends_at", datetime);
-        let updated_at = o.required(errs, "updated_at", datetime);
-        o.rest(errs, Self::KEYS, unknown);
-        let (request_uuid, raw_uuid) = request?;
-        Some(Echoed {
-            raw_uuid,
-            event: UpdateCourseActiveDates {
-                request_uuid,
-                course_uuid: course_uuid?,
-                sequence_number: seq?,
-                starts_at: starts_at?,
-                ends_at: ends_at?,
-                updated_at: updated_at?,
-            },
-        })
+    UpdateCourseActiveDates, echo request_uuid: RequestId, {
+        course_uuid: required(uuid),
+        sequence_number: required(sequence_number),
+        starts_at: required(datetime),
+        ends_at: required(datetime),
+        updated_at: required(datetime),
     }
-}
+);
 
 /// One `ecosystem_map.book_container_mappings[]` entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,68 +122,22 @@ pub struct EcosystemMap {
     pub extra: Map<String, Value>,
 }
 
-impl EcosystemMap {
-    fn decode(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<Self> {
-        let o = Obj::new(value, path, errs)?;
-        let from = o.required(errs, "from_ecosystem_uuid", uuid);
-        let to = o.required(errs, "to_ecosystem_uuid", uuid);
-        let books = o.required(
-            errs,
-            "book_container_mappings",
-            array(None, |v, p, e| {
-                let m = Obj::new(v, p, e)?;
-                let from = m.required(e, "from_book_container_uuid", uuid);
-                let to = m.required(e, "to_book_container_uuid", uuid);
-                let extra = m.rest(
-                    e,
-                    &["from_book_container_uuid", "to_book_container_uuid"],
-                    UnknownKeys::Accept,
-                );
-                Some(BookContainerMapping {
-                    from_book_container_uuid: from?,
-                    to_book_container_uuid: to?,
-                    extra,
-                })
-            }),
-        );
-        let exercises = o.required(
-            errs,
-            "exercise_mappings",
-            array(None, |v, p, e| {
-                let m = Obj::new(v, p, e)?;
-                let from = m.required(e, "from_exercise_uuid", uuid);
-                let to = m.required(e, "to_book_container_uuid", uuid);
-                let extra = m.rest(
-                    e,
-                    &["from_exercise_uuid", "to_book_container_uuid"],
-                    UnknownKeys::Accept,
-                );
-                Some(ExerciseMapping {
-                    from_exercise_uuid: from?,
-                    to_book_container_uuid: to?,
-                    extra,
-                })
-            }),
-        );
-        let extra = o.rest(
-            errs,
-            &[
-                "from_ecosystem_uuid",
-                "to_ecosystem_uuid",
-                "book_container_mappings",
-                "exercise_mappings",
-            ],
-            UnknownKeys::Accept,
-        );
-        Some(EcosystemMap {
-            from_ecosystem_uuid: from?,
-            to_ecosystem_uuid: to?,
-            book_container_mappings: books?,
-            exercise_mappings: exercises?,
-            extra,
-        })
-    }
-}
+nested_decoder!(BookContainerMapping {
+    from_book_container_uuid: required(uuid),
+    to_book_container_uuid: required(uuid),
+});
+
+nested_decoder!(ExerciseMapping {
+    from_exercise_uuid: required(uuid),
+    to_book_container_uuid: required(uuid),
+});
+
+nested_decoder!(EcosystemMap {
+    from_ecosystem_uuid: required(uuid),
+    to_ecosystem_uuid: required(uuid),
+    book_container_mappings: required(array(None, BookContainerMapping::decode)),
+    exercise_mappings: required(array(None, ExerciseMapping::decode)),
+});
 
 /// prepare_course_ecosystem: announces a move to another ecosystem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -271,45 +164,16 @@ course_event!(
     |b| b.sequence_number
 );
 
-impl PrepareCourseEcosystem {
+event_decoder!(
     /// The request keys of POST /prepare_course_ecosystem.
-    pub const KEYS: &'static [&'static str] = &[
-        "preparation_uuid",
-        "course_uuid",
-        "sequence_number",
-        "next_ecosystem_uuid",
-        "ecosystem_map",
-        "prepared_at",
-    ];
-
-    pub(crate) fn decode(
-        value: &Value,
-        path: &At<'_>,
-        errs: &mut ValidationErrors,
-        unknown: UnknownKeys,
-    ) -> Option<Echoed<Self>> {
-        let o = Obj::new(value, path, errs)?;
-        let preparation = o.required(errs, "preparation_uuid", uuid_with_text::<PreparationId>);
-        let course_uuid = o.required(errs, "course_uuid", uuid);
-        let seq = o.required(errs, "sequence_number", sequence_number);
-        let next = o.required(errs, "next_ecosystem_uuid", uuid);
-        let map = o.required(errs, "ecosystem_map", EcosystemMap::decode);
-        let prepared_at = o.required(errs, "prepared_at", datetime);
-        o.rest(errs, Self::KEYS, unknown);
-        let (preparation_uuid, raw_uuid) = preparation?;
-        Some(Echoed {
-            raw_uuid,
-            event: PrepareCourseEcosystem {
-                preparation_uuid,
-                course_uuid: course_uuid?,
-                sequence_number: seq?,
-                next_ecosystem_uuid: next?,
-                ecosystem_map: map?,
-                prepared_at: prepared_at?,
-            },
-        })
+    PrepareCourseEcosystem, echo preparation_uuid: PreparationId, {
+        course_uuid: required(uuid),
+        sequence_number: required(sequence_number),
+        next_ecosystem_uuid: required(uuid),
+        ecosystem_map: required(EcosystemMap::decode),
+        prepared_at: required(datetime),
     }
-}
+);
 
 /// update_course_ecosystem: the course switches to a prepared ecosystem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -333,39 +197,12 @@ course_event!(
     |b| b.sequence_number
 );
 
-impl UpdateCourseEcosystem {
+event_decoder!(
     /// The keys of one `update_requests[]` item.
-    pub const KEYS: &'static [&'static str] = &[
-        "request_uuid",
-        "course_uuid",
-        "sequence_number",
-        "preparation_uuid",
-        "updated_at",
-    ];
-
-    pub(crate) fn decode(
-        value: &Value,
-        path: &At<'_>,
-        errs: &mut ValidationErrors,
-        unknown: UnknownKeys,
-    ) -> Option<Echoed<Self>> {
-        let o = Obj::new(value, path, errs)?;
-        let request = o.required(errs, "request_uuid", uuid_with_text::<RequestId>);
-        let course_uuid = o.required(errs, "course_uuid", uuid);
-        let seq = o.required(errs, "sequence_number", sequence_number);
-        let preparation_uuid = o.required(errs, "preparation_uuid", uuid);
-        let updated_at = o.required(errs, "updated_at", datetime);
-        o.rest(errs, Self::KEYS, unknown);
-        let (request_uuid, raw_uuid) = request?;
-        Some(Echoed {
-            raw_uuid,
-            event: UpdateCourseEcosystem {
-                request_uuid,
-                course_uuid: course_uuid?,
-                sequence_number: seq?,
-                preparation_uuid: preparation_uuid?,
-                updated_at: updated_at?,
-            },
-        })
+    UpdateCourseEcosystem, echo request_uuid: RequestId, {
+        course_uuid: required(uuid),
+        sequence_number: required(sequence_number),
+        preparation_uuid: required(uuid),
+        updated_at: required(datetime),
     }
-}
+);

@@ -11,11 +11,10 @@ use super::convert::WireEvent;
 use super::datetime::Datetime;
 use super::decode::{
     array, boolean, datetime, expected, non_empty_string, non_negative, string_len, uuid,
-    uuid_with_text, Obj, UnknownKeys,
 };
+use super::decoders::{event_decoder, nested_decoder};
 use super::path::{At, ValidationErrors};
 use super::slot::Slot;
-use super::Echoed;
 use crate::ids::{parse_uuid, BookContainerId, EcosystemId, EventId, ExerciseGroupId, ExerciseId};
 use crate::log::{EventType, SequenceNumber, StreamId};
 
@@ -171,31 +170,14 @@ pub struct Pool {
     pub extra: Map<String, Value>,
 }
 
-impl Pool {
-    const KEYS: &'static [&'static str] = &[
-        "use_for_clue",
-        "use_for_personalized_for_assignment_types",
-        "exercise_uuids",
-    ];
-
-    fn decode(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<Self> {
-        let o = Obj::new(value, path, errs)?;
-        let use_for_clue = o.required(errs, "use_for_clue", boolean);
-        let types = o.required(
-            errs,
-            "use_for_personalized_for_assignment_types",
-            array(None, string_len(1, MAX_POOL_TYPE_LEN)),
-        );
-        let exercise_uuids = o.required(errs, "exercise_uuids", array(None, uuid));
-        let extra = o.rest(errs, Self::KEYS, UnknownKeys::Accept);
-        Some(Pool {
-            use_for_clue: use_for_clue?,
-            use_for_personalized_for_assignment_types: types?,
-            exercise_uuids: exercise_uuids?,
-            extra,
-        })
-    }
-}
+nested_decoder!(Pool {
+    use_for_clue: required(boolean),
+    use_for_personalized_for_assignment_types: required(array(
+        None,
+        string_len(1, MAX_POOL_TYPE_LEN)
+    )),
+    exercise_uuids: required(array(None, uuid)),
+});
 
 /// One book container (book, unit, chapter or page), flattened.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,30 +197,12 @@ pub struct BookContainer {
     pub extra: Map<String, Value>,
 }
 
-impl BookContainer {
-    const KEYS: &'static [&'static str] = &[
-        "container_uuid",
-        "container_parent_uuid",
-        "container_cnx_identity",
-        "pools",
-    ];
-
-    fn decode(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<Self> {
-        let o = Obj::new(value, path, errs)?;
-        let container_uuid = o.required(errs, "container_uuid", uuid);
-        let parent = o.nullable(errs, "container_parent_uuid", uuid);
-        let cnx = o.optional(errs, "container_cnx_identity", cnx_identity);
-        let pools = o.required(errs, "pools", array(None, Pool::decode));
-        let extra = o.rest(errs, Self::KEYS, UnknownKeys::Accept);
-        Some(BookContainer {
-            container_uuid: container_uuid?,
-            container_parent_uuid: parent?,
-            container_cnx_identity: cnx?,
-            pools: pools?,
-            extra,
-        })
-    }
-}
+nested_decoder!(BookContainer {
+    container_uuid: required(uuid),
+    container_parent_uuid: nullable(uuid),
+    container_cnx_identity: optional(cnx_identity),
+    pools: required(array(None, Pool::decode)),
+});
 
 /// The `book` of an ecosystem (stored verbatim, undeclared keys included).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -252,19 +216,10 @@ pub struct Book {
     pub extra: Map<String, Value>,
 }
 
-impl Book {
-    fn decode(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<Self> {
-        let o = Obj::new(value, path, errs)?;
-        let cnx = o.required(errs, "cnx_identity", versioned_cnx_identity);
-        let contents = o.required(errs, "contents", array(None, BookContainer::decode));
-        let extra = o.rest(errs, &["cnx_identity", "contents"], UnknownKeys::Accept);
-        Some(Book {
-            cnx_identity: cnx?,
-            contents: contents?,
-            extra,
-        })
-    }
-}
+nested_decoder!(Book {
+    cnx_identity: required(versioned_cnx_identity),
+    contents: required(array(None, BookContainer::decode)),
+});
 
 /// One exercise version of an ecosystem.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -283,27 +238,12 @@ pub struct Exercise {
     pub extra: Map<String, Value>,
 }
 
-impl Exercise {
-    fn decode(value: &Value, path: &At<'_>, errs: &mut ValidationErrors) -> Option<Self> {
-        let o = Obj::new(value, path, errs)?;
-        let exercise_uuid = o.required(errs, "exercise_uuid", uuid);
-        let group_uuid = o.required(errs, "group_uuid", uuid);
-        let version = o.required(errs, "version", non_negative);
-        let los = o.required(errs, "los", array(None, non_empty_string));
-        let extra = o.rest(
-            errs,
-            &["exercise_uuid", "group_uuid", "version", "los"],
-            UnknownKeys::Accept,
-        );
-        Some(Exercise {
-            exercise_uuid: exercise_uuid?,
-            group_uuid: group_uuid?,
-            version: version?,
-            los: los?,
-            extra,
-        })
-    }
-}
+nested_decoder!(Exercise {
+    exercise_uuid: required(uuid),
+    group_uuid: required(uuid),
+    version: required(non_negative),
+    los: required(array(None, non_empty_string)),
+});
 
 /// create_ecosystem: an immutable content version (event uuid = ecosystem
 /// uuid, sequence number 0, A5).
@@ -341,31 +281,11 @@ impl WireEvent for CreateEcosystem {
     }
 }
 
-impl CreateEcosystem {
+event_decoder!(
     /// The request keys of POST /create_ecosystem.
-    pub const KEYS: &'static [&'static str] =
-        &["ecosystem_uuid", "book", "exercises", "imported_at"];
-
-    pub(crate) fn decode(
-        value: &Value,
-        path: &At<'_>,
-        errs: &mut ValidationErrors,
-    ) -> Option<Echoed<Self>> {
-        let o = Obj::new(value, path, errs)?;
-        let ecosystem = o.required(errs, "ecosystem_uuid", uuid_with_text::<EcosystemId>);
-        let book = o.required(errs, "book", Book::decode);
-        let exercises = o.required(errs, "exercises", array(None, Exercise::decode));
-        let imported_at = o.required(errs, "imported_at", datetime);
-        o.rest(errs, Self::KEYS, UnknownKeys::Reject);
-        let (ecosystem_uuid, raw_uuid) = ecosystem?;
-        Some(Echoed {
-            raw_uuid,
-            event: CreateEcosystem {
-                ecosystem_uuid,
-                book: book?,
-                exercises: exercises?,
-                imported_at: imported_at?,
-            },
-        })
+    CreateEcosystem, echo ecosystem_uuid: EcosystemId, {
+        book: required(Book::decode),
+        exercises: required(array(None, Exercise::decode)),
+        imported_at: required(datetime),
     }
-}
+);

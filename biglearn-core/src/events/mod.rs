@@ -48,6 +48,7 @@ mod assignment;
 mod course;
 mod datetime;
 mod decode;
+mod decoders;
 mod ecosystem;
 mod exclusions;
 mod fetch;

@@ -29,7 +29,7 @@ pub const MAX_ROSTERS: usize = 100;
 /// Parses POST /create_ecosystem.
 pub fn parse_create_ecosystem(body: &Value) -> Result<Echoed<CreateEcosystem>, ValidationErrors> {
     let mut errs = ValidationErrors::default();
-    let parsed = CreateEcosystem::decode(body, &At::Root, &mut errs);
+    let parsed = CreateEcosystem::decode(body, &At::Root, &mut errs, UnknownKeys::Reject);
     finish(parsed, errs)
 }
 

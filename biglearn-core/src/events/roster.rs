@@ -6,10 +6,9 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::datetime::Datetime;
-use super::decode::{array, datetime, sequence_number, uuid, uuid_with_text, Obj, UnknownKeys};
-use super::path::{At, ValidationErrors};
+use super::decode::{array, datetime, sequence_number, uuid};
+use super::decoders::{event_decoder, nested_decoder};
 use super::slot::Slot;
-use super::Echoed;
 use crate::ids::{CourseContainerId, CourseId, RequestId, StudentId};
 use crate::log::{EventType, SequenceNumber};
 
@@ -67,90 +66,27 @@ pub struct UpdateRoster {
 course_event!(UpdateRoster, EventType::UpdateRoster, request_uuid, |b| b
     .sequence_number);
 
-impl UpdateRoster {
-    /// The keys of one `rosters[]` item.
-    pub const KEYS: &'static [&'static str] = &[
-        "request_uuid",
-        "course_uuid",
-        "sequence_number",
-        "course_containers",
-        "students",
-    ];
+nested_decoder!(CourseContainer {
+    container_uuid: required(uuid),
+    parent_container_uuid: required(uuid),
+    created_at: required(datetime),
+    archived_at: optional(datetime),
+});
 
-    pub(crate) fn decode(
-        value: &Value,
-        path: &At<'_>,
-        errs: &mut ValidationErrors,
-        unknown: UnknownKeys,
-    ) -> Option<Echoed<Self>> {
-        const CONTAINER_KEYS: &[&str] = &[
-            "container_uuid",
-            "parent_container_uuid",
-            "created_at",
-            "archived_at",
-        ];
-        const STUDENT_KEYS: &[&str] = &[
-            "student_uuid",
-            "container_uuid",
-            "enrolled_at",
-            "last_course_container_change_at",
-            "dropped_at",
-        ];
-        let o = Obj::new(value, path, errs)?;
-        let request = o.required(errs, "request_uuid", uuid_with_text::<RequestId>);
-        let course_uuid = o.required(errs, "course_uuid", uuid);
-        let seq = o.required(errs, "sequence_number", sequence_number);
-        let containers = o.required(
-            errs,
-            "course_containers",
-            array(None, |v, p, e| {
-                let c = Obj::new(v, p, e)?;
-                let container_uuid = c.required(e, "container_uuid", uuid);
-                let parent = c.required(e, "parent_container_uuid", uuid);
-                let created_at = c.required(e, "created_at", datetime);
-                let archived_at = c.optional(e, "archived_at", datetime);
-                let extra = c.rest(e, CONTAINER_KEYS, UnknownKeys::Accept);
-                Some(CourseContainer {
-                    container_uuid: container_uuid?,
-                    parent_container_uuid: parent?,
-                    created_at: created_at?,
-                    archived_at: archived_at?,
-                    extra,
-                })
-            }),
-        );
-        let students = o.required(
-            errs,
-            "students",
-            array(None, |v, p, e| {
-                let s = Obj::new(v, p, e)?;
-                let student_uuid = s.required(e, "student_uuid", uuid);
-                let container_uuid = s.required(e, "container_uuid", uuid);
-                let enrolled_at = s.required(e, "enrolled_at", datetime);
-                let changed_at = s.required(e, "last_course_container_change_at", datetime);
-                let dropped_at = s.optional(e, "dropped_at", datetime);
-                let extra = s.rest(e, STUDENT_KEYS, UnknownKeys::Accept);
-                Some(RosterStudent {
-                    student_uuid: student_uuid?,
-                    container_uuid: container_uuid?,
-                    enrolled_at: enrolled_at?,
-                    last_course_container_change_at: changed_at?,
-                    dropped_at: dropped_at?,
-                    extra,
-                })
-            }),
-        );
-        o.rest(errs, Self::KEYS, unknown);
-        let (request_uuid, raw_uuid) = request?;
-        Some(Echoed {
-            raw_uuid,
-            event: UpdateRoster {
-                request_uuid,
-                course_uuid: course_uuid?,
-                sequence_number: seq?,
-                course_containers: containers?,
-                students: students?,
-            },
-        })
+nested_decoder!(RosterStudent {
+    student_uuid: required(uuid),
+    container_uuid: required(uuid),
+    enrolled_at: required(datetime),
+    last_course_container_change_at: required(datetime),
+    dropped_at: optional(datetime),
+});
+
+event_decoder!(
+    /// The keys of one `rosters[]` item.
+    UpdateRoster, echo request_uuid: RequestId, {
+        course_uuid: required(uuid),
+        sequence_number: required(sequence_number),
+        course_containers: required(array(None, CourseContainer::decode)),
+        students: required(array(None, RosterStudent::decode)),
     }
-}
+);
