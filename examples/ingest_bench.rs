@@ -13,7 +13,8 @@
 //! **What the raw line measures.** The same rows (every stored event,
 //! creates included, replays excluded), inserted into an empty table of the
 //! events table's shape (same columns and unique indexes) with the same
-//! durability (SQLite WAL + `synchronous=FULL`; PostgreSQL defaults,
+//! durability (SQLite WAL + `synchronous=FULL`, the same WAL checkpoint
+//! threshold; PostgreSQL defaults,
 //! `synchronous_commit=on`), committing as many rows per transaction as the
 //! engine's mean group held (`--raw-rows-per-commit` overrides), by
 //! `--raw-writers` threads (default 1: SQLite admits one writer at a time, so
@@ -94,6 +95,10 @@ struct Args {
     /// Most events per commit group.
     #[arg(long, default_value_t = IngestConfig::default().max_group_events)]
     max_group_events: usize,
+    /// Commit groups in flight at once (default: 2 on PostgreSQL, which
+    /// commits independent transactions in parallel; 1 elsewhere).
+    #[arg(long)]
+    concurrent_groups: Option<usize>,
     /// Raw writer threads.
     #[arg(long, default_value_t = 1)]
     raw_writers: usize,
@@ -142,7 +147,8 @@ fn run_engine(
         max_group_events: args.max_group_events,
         ..IngestConfig::default()
     };
-    let ingestor = Ingestor::with_config(log, config);
+    let ingestor =
+        Ingestor::with_config(log, config).with_concurrent_groups(concurrent_groups(args));
     let bar = progress_bar(workload.unique_events, "engine");
     let next = AtomicUsize::new(0);
     let stored = AtomicU64::new(0);
@@ -182,6 +188,14 @@ fn run_engine(
         mean_group_events: stats.mean_group_events(),
         mean_group_requests: stats.mean_group_requests(),
         groups: stats.groups_committed,
+    })
+}
+
+/// `--concurrent-groups` or the backend's default.
+fn concurrent_groups(args: &Args) -> usize {
+    args.concurrent_groups.unwrap_or(match args.backend {
+        Backend::Postgres => 2,
+        Backend::Sqlite | Backend::Memory => 1,
     })
 }
 
@@ -291,8 +305,10 @@ fn run(args: Args) -> Result<(), String> {
                 })?,
             };
             fresh_db = pg::FreshDatabase::create(&url, "biglearn_ingest_bench")?;
+            // One connection per group in flight, and one to spare.
+            let max_connections = u32::try_from(concurrent_groups(&args) + 1).unwrap_or(u32::MAX);
             let options = PgOptions {
-                max_connections: 4,
+                max_connections,
                 ..PgOptions::default()
             };
             let store =
@@ -312,8 +328,9 @@ fn run(args: Args) -> Result<(), String> {
         ));
     }
     eprintln!(
-        "engine: {} groups, mean {:.1} requests / {:.1} events per group, {} replayed events acknowledged, {:.1} s, {}",
+        "engine: {} groups ({} at once), mean {:.1} requests / {:.1} events per group, {} replayed events acknowledged, {:.1} s, {}",
         engine.groups,
+        concurrent_groups(&args),
         engine.mean_group_requests,
         engine.mean_group_events,
         engine.replayed,

@@ -13,9 +13,11 @@
 //! - The append and fetch rules are `biglearn-core`'s pure functions; this
 //!   crate only loads their inputs with bulk queries and writes their plans.
 
+mod backend_methods;
 mod config;
 mod engine_store;
 mod error;
+mod fixed_sql;
 mod postgres;
 mod rows;
 mod schema;

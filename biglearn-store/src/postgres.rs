@@ -16,17 +16,15 @@
 
 use std::collections::BTreeSet;
 
-use biglearn_core::ids::{CourseId, EventId};
 use biglearn_core::log::{
-    fetch_events, plan_append, AppendReceipt, AppendRejection, AppendRequest, Bundle, BundleLimits,
-    ConsumerName, Event, FetchQuery, FetchResponse, OpenGap, SequenceNumber, StoreError,
-    StreamHead, StreamId, StreamKind, StreamMetadata,
+    plan_append, AppendReceipt, AppendRejection, AppendRequest, StoreError, StreamId,
 };
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
 use diesel::sql_types::{Array, BigInt, Integer};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use crate::backend_methods::shared_backend_methods;
 use crate::config::{redact_url, PgOptions};
 use crate::error::{pool_error, retrying, TxError};
 use crate::rows::kind_code;
@@ -202,80 +200,5 @@ impl PgBackend {
         })
     }
 
-    pub(crate) fn fetch_events(
-        &self,
-        query: &FetchQuery,
-    ) -> Result<Vec<FetchResponse>, StoreError> {
-        self.read("fetching events", |conn| {
-            Ok(fetch_events(query, &queries::Source::new(conn))?)
-        })
-    }
-
-    pub(crate) fn fetch_metadatas(
-        &self,
-        kind: StreamKind,
-        offset: u64,
-        max: u32,
-    ) -> Result<Vec<StreamMetadata>, StoreError> {
-        self.read("fetching metadata", |conn| {
-            queries::fetch_metadatas(conn, kind, offset, max)
-        })
-    }
-
-    pub(crate) fn stream_head(&self, stream: StreamId) -> Result<Option<StreamHead>, StoreError> {
-        self.read("reading a stream head", |conn| {
-            queries::stream_head(conn, stream)
-        })
-    }
-
-    pub(crate) fn event(&self, event_id: EventId) -> Result<Option<Event>, StoreError> {
-        self.read("reading an event", |conn| {
-            queries::event_by_id(conn, event_id)
-        })
-    }
-
-    pub(crate) fn open_gaps(&self, max: usize) -> Result<Vec<OpenGap>, StoreError> {
-        self.read("listing open gaps", |conn| queries::open_gaps(conn, max))
-    }
-
-    pub(crate) fn next_bundles(
-        &self,
-        consumer: &ConsumerName,
-        limits: BundleLimits,
-    ) -> Result<Vec<Bundle>, StoreError> {
-        self.read("reading bundles", |conn| {
-            queries::bundles::next_bundles(conn, consumer, limits)
-        })
-    }
-
-    pub(crate) fn confirm(
-        &self,
-        consumer: &ConsumerName,
-        course: CourseId,
-        through: SequenceNumber,
-    ) -> Result<(), StoreError> {
-        self.write("confirming a bundle", |conn| {
-            queries::bundles::confirm(conn, consumer, course, through)
-        })
-    }
-
-    pub(crate) fn confirmed(
-        &self,
-        consumer: &ConsumerName,
-        course: CourseId,
-    ) -> Result<Option<SequenceNumber>, StoreError> {
-        self.read("reading a watermark", |conn| {
-            queries::bundles::confirmed(conn, consumer, course)
-        })
-    }
-
-    pub(crate) fn backlog(
-        &self,
-        consumer: &ConsumerName,
-        course: CourseId,
-    ) -> Result<u64, StoreError> {
-        self.read("computing a backlog", |conn| {
-            queries::bundles::backlog(conn, consumer, course)
-        })
-    }
+    shared_backend_methods!();
 }

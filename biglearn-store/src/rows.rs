@@ -104,57 +104,80 @@ impl EventRow {
     }
 }
 
-/// One event to insert. `treat_none_as_default_value = false` (here and on
-/// [`NewHeadRow`]) makes diesel render a batch as one multi-row statement on
-/// SQLite; with the default, every field may be DEFAULT and diesel inserts
-/// row by row.
+/// An event's JSON text as a `Text` bind value that shares the event's
+/// buffer (no copy), so that [`NewEventRow`] owns its fields.
+#[derive(Debug, Clone, diesel::expression::AsExpression)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub(crate) struct DataText(EventData);
+
+impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for DataText
+where
+    DB: diesel::backend::Backend,
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    fn to_sql<'b>(
+        &'b self,
+        out: &mut diesel::serialize::Output<'b, '_, DB>,
+    ) -> diesel::serialize::Result {
+        <str as diesel::serialize::ToSql<diesel::sql_types::Text, DB>>::to_sql(self.0.as_str(), out)
+    }
+}
+
+/// One event to insert. The row owns its fields (uuids as arrays, the data
+/// by a shared handle) because diesel caches a batch INSERT of a fixed-size
+/// array only for `'static` row types. `treat_none_as_default_value = false`
+/// makes diesel render a batch as one multi-row statement on SQLite; with the default, every field may be
+/// DEFAULT and diesel inserts row by row.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = events)]
 #[diesel(treat_none_as_default_value = false)]
-pub(crate) struct NewEventRow<'a> {
+pub(crate) struct NewEventRow {
     pub stream_kind: i16,
-    pub stream_uuid: &'a [u8],
+    pub stream_uuid: [u8; 16],
     pub sequence_number: i64,
-    pub event_uuid: &'a [u8],
+    pub event_uuid: [u8; 16],
     pub event_type: i16,
-    pub data: &'a str,
+    pub data: DataText,
 }
 
-impl<'a> NewEventRow<'a> {
-    /// Borrows the columns of a core event. The uuids are borrowed from the
-    /// event itself, so the row lives as long as the event.
-    pub(crate) fn from_event(event: &'a Event, stream_uuid: &'a Uuid) -> Self {
+impl NewEventRow {
+    /// The columns of a core event.
+    pub(crate) fn from_event(event: &Event) -> Self {
         NewEventRow {
             stream_kind: kind_code(event.stream.kind()),
-            stream_uuid: stream_uuid.as_bytes(),
+            stream_uuid: event.stream.uuid().into_bytes(),
             sequence_number: event.sequence_number.as_i64(),
-            event_uuid: event.event_id.as_uuid().as_bytes(),
+            event_uuid: event.event_id.as_uuid().into_bytes(),
             event_type: event.event_type.code(),
-            data: event.data.as_str(),
+            data: DataText(event.data.clone()),
         }
     }
 }
 
-/// A stream head to insert or update.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = streams)]
-#[diesel(treat_none_as_default_value = false)]
+/// A stream head to insert or update (each backend's `upsert_heads` binds
+/// its fields).
+#[derive(Debug)]
 pub(crate) struct NewHeadRow {
     pub stream_kind: i16,
     pub stream_uuid: Vec<u8>,
     pub high_water_mark: i64,
     pub contiguous_through: Option<i64>,
+    /// `now` if the head is blocked by a gap, else `None` (the upsert keeps
+    /// an older stored time for a stream that stays blocked).
+    pub gap_seen_at: Option<i64>,
 }
 
 impl NewHeadRow {
-    /// The row for one planned head. The high-water mark is at most
-    /// `i64::MAX` because sequence numbers are.
-    pub(crate) fn new(stream: StreamId, head: &StreamHead) -> Self {
+    /// The row for one planned head, written at `now` (Unix µs). The
+    /// high-water mark is at most `i64::MAX` because sequence numbers are.
+    pub(crate) fn new(stream: StreamId, head: &StreamHead, now: i64) -> Self {
+        let blocked = head.high_water_mark > head.contiguous_through.map_or(0, |c| c.get() + 1);
         NewHeadRow {
             stream_kind: kind_code(stream.kind()),
             stream_uuid: stream.uuid().as_bytes().to_vec(),
             high_water_mark: i64::try_from(head.high_water_mark).unwrap_or(i64::MAX),
             contiguous_through: head.contiguous_through.map(|s| s.as_i64()),
+            gap_seen_at: blocked.then_some(now),
         }
     }
 }
@@ -215,39 +238,48 @@ mod tests {
     }
 
     /// SQLite runs a batch insert row by row when a row may hold a DEFAULT;
-    /// the event and head rows must render as one multi-row statement.
+    /// the event rows must render as one multi-row statement.
     #[test]
     fn batch_inserts_are_single_statements_on_sqlite() {
         let events: Vec<Event> = (1..=3).map(event).collect();
-        let uuids: Vec<Uuid> = events.iter().map(|e| e.stream.uuid()).collect();
-        let rows: Vec<NewEventRow<'_>> = events
-            .iter()
-            .zip(&uuids)
-            .map(|(e, u)| NewEventRow::from_event(e, u))
-            .collect();
+        let rows: Vec<NewEventRow> = events.iter().map(NewEventRow::from_event).collect();
         let sql =
             diesel::debug_query::<Sqlite, _>(&diesel::insert_into(events::table).values(&rows))
                 .to_string();
         assert_eq!(sql.matches("INSERT").count(), 1, "{sql}");
-
-        let heads: Vec<NewHeadRow> = events
-            .iter()
-            .map(|e| {
-                NewHeadRow::new(
-                    e.stream,
-                    &StreamHead {
-                        high_water_mark: 1,
-                        contiguous_through: None,
-                    },
-                )
-            })
-            .collect();
-        // The same property decides whether the heads' ON CONFLICT upsert
-        // runs as one statement (diesel cannot display that form).
+        // So does the fixed-size array form the append path uses.
+        let array: &[NewEventRow; 3] = rows.as_slice().try_into().expect("three rows");
         let sql =
-            diesel::debug_query::<Sqlite, _>(&diesel::insert_into(streams::table).values(&heads))
+            diesel::debug_query::<Sqlite, _>(&diesel::insert_into(events::table).values(array))
                 .to_string();
         assert_eq!(sql.matches("INSERT").count(), 1, "{sql}");
+    }
+
+    /// Only a head with a stored number beyond its first missing one is
+    /// blocked and carries the time it was written (O3).
+    #[test]
+    fn head_rows_carry_a_gap_time_only_when_blocked() {
+        let stream = event(1).stream;
+        let head = |high_water_mark, contiguous: Option<u64>| StreamHead {
+            high_water_mark,
+            contiguous_through: contiguous.map(|c| SequenceNumber::new(c).expect("small")),
+        };
+        assert_eq!(
+            NewHeadRow::new(stream, &head(3, Some(2)), 7).gap_seen_at,
+            None
+        );
+        assert_eq!(
+            NewHeadRow::new(stream, &head(1, Some(0)), 7).gap_seen_at,
+            None
+        );
+        assert_eq!(
+            NewHeadRow::new(stream, &head(4, Some(1)), 7).gap_seen_at,
+            Some(7)
+        );
+        assert_eq!(
+            NewHeadRow::new(stream, &head(2, None), 7).gap_seen_at,
+            Some(7)
+        );
     }
 
     #[test]

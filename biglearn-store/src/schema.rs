@@ -39,6 +39,9 @@ diesel::table! {
         metadata_sequence_number -> Nullable<BigInt>,
         /// For courses: the create_course event's ecosystem.
         initial_ecosystem_uuid -> Nullable<Binary>,
+        /// When the stream's current gap was first seen (Unix µs); NULL
+        /// without a gap (O3).
+        gap_seen_at -> Nullable<BigInt>,
     }
 }
 

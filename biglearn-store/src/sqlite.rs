@@ -8,17 +8,13 @@
 
 use std::sync::{Mutex, MutexGuard};
 
-use biglearn_core::ids::{CourseId, EventId};
-use biglearn_core::log::{
-    fetch_events, plan_append, AppendReceipt, AppendRejection, AppendRequest, Bundle, BundleLimits,
-    ConsumerName, Event, FetchQuery, FetchResponse, OpenGap, SequenceNumber, StoreError,
-    StreamHead, StreamId, StreamKind, StreamMetadata,
-};
+use biglearn_core::log::{plan_append, AppendReceipt, AppendRejection, AppendRequest, StoreError};
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use crate::backend_methods::shared_backend_methods;
 use crate::config::{SqliteOptions, Synchronous};
 use crate::error::{pool_error, retrying, TxError};
 
@@ -108,6 +104,12 @@ fn read_pragmas(conn: &mut SqliteConnection) -> Result<ConnectionPragmas, StoreE
     })
 }
 
+/// Writer-only pragmas. The write-ahead log is checkpointed every 4000
+/// pages (16 MiB at the default page size) instead of SQLite's 1000: group
+/// commits write a few hundred pages each, and fewer, larger checkpoints
+/// keep the commit path shorter at the same durability.
+const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 4000;";
+
 /// The per-connection pragmas (journal mode is per database, set once).
 fn connection_pragmas(options: &SqliteOptions, read_only: bool) -> String {
     format!(
@@ -167,6 +169,7 @@ fn open_writer(path: &str, options: &SqliteOptions) -> Result<SqliteConnection, 
     // switching to WAL waits for other processes instead of failing.
     conn.batch_execute(&connection_pragmas(options, false))
         .map_err(config_err)?;
+    conn.batch_execute(WRITER_PRAGMAS).map_err(config_err)?;
     if !is_memory(path) {
         conn.batch_execute("PRAGMA journal_mode = WAL;")
             .map_err(config_err)?;
@@ -302,80 +305,5 @@ impl SqliteBackend {
         })
     }
 
-    pub(crate) fn fetch_events(
-        &self,
-        query: &FetchQuery,
-    ) -> Result<Vec<FetchResponse>, StoreError> {
-        self.read("fetching events", |conn| {
-            Ok(fetch_events(query, &queries::Source::new(conn))?)
-        })
-    }
-
-    pub(crate) fn fetch_metadatas(
-        &self,
-        kind: StreamKind,
-        offset: u64,
-        max: u32,
-    ) -> Result<Vec<StreamMetadata>, StoreError> {
-        self.read("fetching metadata", |conn| {
-            queries::fetch_metadatas(conn, kind, offset, max)
-        })
-    }
-
-    pub(crate) fn stream_head(&self, stream: StreamId) -> Result<Option<StreamHead>, StoreError> {
-        self.read("reading a stream head", |conn| {
-            queries::stream_head(conn, stream)
-        })
-    }
-
-    pub(crate) fn event(&self, event_id: EventId) -> Result<Option<Event>, StoreError> {
-        self.read("reading an event", |conn| {
-            queries::event_by_id(conn, event_id)
-        })
-    }
-
-    pub(crate) fn open_gaps(&self, max: usize) -> Result<Vec<OpenGap>, StoreError> {
-        self.read("listing open gaps", |conn| queries::open_gaps(conn, max))
-    }
-
-    pub(crate) fn next_bundles(
-        &self,
-        consumer: &ConsumerName,
-        limits: BundleLimits,
-    ) -> Result<Vec<Bundle>, StoreError> {
-        self.read("reading bundles", |conn| {
-            queries::bundles::next_bundles(conn, consumer, limits)
-        })
-    }
-
-    pub(crate) fn confirm(
-        &self,
-        consumer: &ConsumerName,
-        course: CourseId,
-        through: SequenceNumber,
-    ) -> Result<(), StoreError> {
-        self.write("confirming a bundle", |conn| {
-            queries::bundles::confirm(conn, consumer, course, through)
-        })
-    }
-
-    pub(crate) fn confirmed(
-        &self,
-        consumer: &ConsumerName,
-        course: CourseId,
-    ) -> Result<Option<SequenceNumber>, StoreError> {
-        self.read("reading a watermark", |conn| {
-            queries::bundles::confirmed(conn, consumer, course)
-        })
-    }
-
-    pub(crate) fn backlog(
-        &self,
-        consumer: &ConsumerName,
-        course: CourseId,
-    ) -> Result<u64, StoreError> {
-        self.read("computing a backlog", |conn| {
-            queries::bundles::backlog(conn, consumer, course)
-        })
-    }
+    shared_backend_methods!();
 }

@@ -1,5 +1,5 @@
 //! Quick append_group throughput figures (ignored by default; the official
-//! ingest benchmark lives with the ingest engineer's Ingestor). Run with
+//! figures come from `examples/ingest_bench.rs`, through the Ingestor). Run with
 //! `cargo test --release -p biglearn-store --test throughput -- --ignored --nocapture`
 //! (PostgreSQL also needs `BIGLEARN_TEST_PG_URL`).
 //!

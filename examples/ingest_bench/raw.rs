@@ -29,9 +29,11 @@ diesel::table! {
     }
 }
 
-/// One row to insert.
+/// One row to insert. Without `treat_none_as_default_value = false` diesel
+/// would insert a batch row by row on SQLite (any field could be DEFAULT).
 #[derive(diesel::Insertable)]
 #[diesel(table_name = raw_events)]
+#[diesel(treat_none_as_default_value = false)]
 pub struct RawRow<'a> {
     stream_kind: i16,
     stream_uuid: &'a [u8],
@@ -67,6 +69,7 @@ const SQLITE_DDL: &str = "
     PRAGMA synchronous = FULL;
     PRAGMA cache_size = -32768;
     PRAGMA temp_store = MEMORY;
+    PRAGMA wal_autocheckpoint = 4000;
     CREATE TABLE raw_events (
         ord INTEGER PRIMARY KEY,
         stream_kind SMALLINT NOT NULL,
@@ -161,7 +164,8 @@ fn writer(
                 SqliteConnection::establish(path).map_err(|e| format!("raw sqlite {path}: {e}"))?;
             conn.batch_execute(
                 "PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; \
-                 PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY;",
+                 PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY; \
+                 PRAGMA wal_autocheckpoint = 4000;",
             )
             .map_err(|e| format!("raw sqlite pragmas: {e}"))?;
             while let Some(chunk) = chunks.get(next.fetch_add(1, Ordering::Relaxed)) {

@@ -146,6 +146,7 @@ pub fn open_gap(stream: StreamId, head: StreamHead, stored_events: u64) -> Optio
         stream,
         missing,
         events_waiting: stored_events.saturating_sub(contiguous),
+        first_seen_unix_micros: None,
     })
 }
 

@@ -148,7 +148,8 @@ fn open_gap_detection() {
         Some(OpenGap {
             stream,
             missing: seq(3),
-            events_waiting: 2
+            events_waiting: 2,
+            first_seen_unix_micros: None,
         })
     );
     assert_eq!(
@@ -156,7 +157,8 @@ fn open_gap_detection() {
         Some(OpenGap {
             stream,
             missing: seq(0),
-            events_waiting: 2
+            events_waiting: 2,
+            first_seen_unix_micros: None,
         })
     );
 }

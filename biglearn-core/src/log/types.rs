@@ -506,4 +506,13 @@ pub struct OpenGap {
     pub missing: SequenceNumber,
     /// How many stored events wait behind it.
     pub events_waiting: u64,
+    /// When the store first saw this gap open, in microseconds since the
+    /// Unix epoch, so that the age of the oldest unresolved gap can be
+    /// exported (O3). It is the commit time of the append that left the
+    /// stream blocked, and stays fixed while the stream stays blocked (also
+    /// when filling the missing number only moves the gap further on).
+    /// `None` where the store keeps
+    /// no clock (the pure [`open_gap`](crate::log::bundle::open_gap) and the
+    /// in-memory store, which must run without one on wasm).
+    pub first_seen_unix_micros: Option<i64>,
 }

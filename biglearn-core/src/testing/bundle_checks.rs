@@ -39,10 +39,57 @@ fn shape(bundles: &[Bundle]) -> Vec<(u128, Vec<u64>)> {
         .collect()
 }
 
+/// The open gaps by stream, without their first-seen times (stores without
+/// a clock report none; [`gap_first_seen_times_are_stable`] checks them).
 fn sorted_gaps<S: BundleLog>(store: &S) -> Vec<OpenGap> {
     let mut gaps = ok(store.open_gaps(1000), "open_gaps");
     gaps.sort_by_key(|g| g.stream);
+    for gap in &mut gaps {
+        gap.first_seen_unix_micros = None;
+    }
     gaps
+}
+
+/// The first-seen time of one course's gap (`Some(None)`: open, no clock).
+fn first_seen<S: BundleLog>(store: &S, course_n: u128) -> Option<Option<i64>> {
+    ok(store.open_gaps(1000), "open_gaps")
+        .into_iter()
+        .find(|g| g.stream == course(course_n))
+        .map(|g| g.first_seen_unix_micros)
+}
+
+/// A gap's first-seen time (O3) is set when the stream becomes blocked,
+/// stays fixed while it stays blocked, and is fresh for a later gap; stores
+/// without a clock report `None` throughout.
+pub fn gap_first_seen_times_are_stable<S: BundleLog>(factory: &dyn Fn() -> S) {
+    // 2020-01-01T00:00:00Z: any real clock reads later.
+    const EARLIEST: i64 = 1_577_836_800_000_000;
+    let store = factory();
+    append_ok(
+        &store,
+        vec![create_course(1, 50), response(course(1), 1, 101)],
+    );
+    assert_eq!(first_seen(&store, 1), None, "no gap yet");
+    append_ok(&store, vec![response(course(1), 4, 104)]);
+    let opened = first_seen(&store, 1).expect("gap at 2 is open");
+    if let Some(at) = opened {
+        assert!(at > EARLIEST, "first seen at {at} µs, before 2020");
+    }
+    append_ok(&store, vec![response(course(1), 6, 106)]);
+    assert_eq!(first_seen(&store, 1), Some(opened), "more events behind it");
+    append_ok(
+        &store,
+        vec![response(course(1), 2, 102), response(course(1), 3, 103)],
+    );
+    assert_eq!(first_seen(&store, 1), Some(opened), "gap moved to 5");
+    append_ok(&store, vec![response(course(1), 5, 105)]);
+    assert_eq!(first_seen(&store, 1), None, "gap closed");
+    append_ok(&store, vec![response(course(1), 8, 108)]);
+    let reopened = first_seen(&store, 1).expect("gap at 7 is open");
+    assert_eq!(reopened.is_some(), opened.is_some(), "a clock or none");
+    if let (Some(before), Some(after)) = (opened, reopened) {
+        assert!(after >= before, "new gap seen at {after} µs < {before} µs");
+    }
 }
 
 /// Streams blocked at a missing number are listed with the events waiting
@@ -68,6 +115,7 @@ pub fn open_gaps_are_listed_and_filled<S: BundleLog>(factory: &dyn Fn() -> S) {
         stream,
         missing: seq(missing),
         events_waiting,
+        first_seen_unix_micros: None,
     };
     assert_eq!(
         sorted_gaps(&store),

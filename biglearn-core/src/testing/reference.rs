@@ -147,6 +147,7 @@ impl Reference {
                         stream,
                         missing,
                         events_waiting: waiting as u64,
+                        first_seen_unix_micros: None,
                     });
                 }
             }

@@ -22,28 +22,31 @@ use biglearn_core::log::{
     SequenceNumber, StoreError, StreamHead, StreamId, StreamKind, StreamMetadata,
 };
 use diesel::prelude::*;
-use diesel::upsert::excluded;
 use uuid::Uuid;
 
 use crate::error::TxError;
+use crate::fixed_sql::{in_list, in_pieces};
 use crate::rows::{
     head_from_parts, kind_code, kind_from_code, seq_from_i64, u64_from_i64, uuid_from_bytes,
-    EventRow, MetadataRow, NewEventRow, NewHeadRow,
+    EventRow, MetadataRow, NewHeadRow,
 };
 use crate::schema::{events, streams};
 
 /// Most bound parameters per statement: below SQLite's default limit of
 /// 32,766 (PostgreSQL allows 65,535).
 const MAX_PARAMS: usize = 30_000;
-/// Event rows per multi-row INSERT (6 parameters each).
-const EVENT_ROWS_PER_INSERT: usize = MAX_PARAMS / 6;
-/// Head rows per multi-row upsert (4 parameters each).
-const HEAD_ROWS_PER_UPSERT: usize = MAX_PARAMS / 4;
 
 diesel::define_sql_function! {
     /// `COALESCE(x, y)` for a nullable `BIGINT` and a fallback.
     #[sql_name = "COALESCE"]
     fn coalesce_bigint(x: diesel::sql_types::Nullable<diesel::sql_types::BigInt>, y: diesel::sql_types::BigInt) -> diesel::sql_types::BigInt;
+}
+
+/// Now, in microseconds since the Unix epoch (0 if the clock is before it).
+fn unix_micros_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 /// The 16 bytes of a uuid, owned (a bind value).
@@ -69,17 +72,30 @@ pub(crate) fn create_kinds(group: &[AppendRequest]) -> BTreeSet<StreamKind> {
 }
 
 /// Loads everything `group` could collide with (see [`AppendSnapshot`]).
+///
+/// Heads come first: a position at or above its stream's high-water mark
+/// cannot be stored, so only positions below it (in practice: replays, whose
+/// positions the uuid lookup already answers, and conflicts) are looked up.
+/// An in-order append of new events thus reads with two kinds of
+/// fixed-shape, cached statements (heads, events by uuid) and nothing else.
 pub(crate) fn load_snapshot(
     conn: &mut Conn,
     group: &[AppendRequest],
 ) -> Result<AppendSnapshot, TxError> {
     let keys = AppendSnapshot::keys_of(group);
-    let mut snapshot = AppendSnapshot::default();
+    let mut snapshot = AppendSnapshot {
+        heads: load_heads(conn, &keys.streams)?,
+        ..AppendSnapshot::default()
+    };
 
-    for chunk in keys.event_ids.chunks(MAX_PARAMS) {
-        let ids: Vec<Vec<u8>> = chunk.iter().map(|id| bytes(*id.as_uuid())).collect();
+    let ids: Vec<&[u8]> = keys
+        .event_ids
+        .iter()
+        .map(|id| id.as_uuid().as_bytes().as_slice())
+        .collect();
+    for piece in in_pieces(&ids) {
         let rows: Vec<EventRow> = events::table
-            .filter(events::event_uuid.eq_any(ids))
+            .filter(in_list(events::event_uuid, piece))
             .select(EventRow::as_select())
             .load(conn)?;
         for row in rows {
@@ -104,15 +120,19 @@ pub(crate) fn load_snapshot(
             .entry(stream)
             .or_default()
             .push(number.as_i64());
-        match known.get(position) {
-            Some(event_id) => {
-                snapshot.ids_by_position.insert(*position, *event_id);
-            }
-            None => to_look_up.entry(stream).or_default().push(number.as_i64()),
+        if let Some(event_id) = known.get(position) {
+            snapshot.ids_by_position.insert(*position, *event_id);
+            continue;
+        }
+        let below_head = snapshot
+            .heads
+            .get(&stream)
+            .is_some_and(|head| number.get() < head.high_water_mark);
+        if below_head {
+            to_look_up.entry(stream).or_default().push(number.as_i64());
         }
     }
     load_positions(conn, &to_look_up, &mut snapshot)?;
-    snapshot.heads = load_heads(conn, &keys.streams)?;
 
     // Numbers above the contiguous head matter only where the group names
     // the missing number and something is stored beyond it (a gap): in the
@@ -151,17 +171,18 @@ fn load_heads(
     conn: &mut Conn,
     stream_ids: &[StreamId],
 ) -> Result<HashMap<StreamId, StreamHead>, TxError> {
-    let mut heads = HashMap::new();
+    let mut heads = HashMap::with_capacity(stream_ids.len());
     for kind in [StreamKind::Course, StreamKind::Ecosystem] {
-        let uuids: Vec<Vec<u8>> = stream_ids
+        let uuids: Vec<Uuid> = stream_ids
             .iter()
             .filter(|stream| stream.kind() == kind)
-            .map(|stream| bytes(stream.uuid()))
+            .map(|stream| stream.uuid())
             .collect();
-        for chunk in uuids.chunks(MAX_PARAMS) {
+        let uuids: Vec<&[u8]> = uuids.iter().map(|u| u.as_bytes().as_slice()).collect();
+        for piece in in_pieces(&uuids) {
             let rows: Vec<(Vec<u8>, i64, Option<i64>)> = streams::table
                 .filter(streams::stream_kind.eq(kind_code(kind)))
-                .filter(streams::stream_uuid.eq_any(chunk))
+                .filter(in_list(streams::stream_uuid, piece))
                 .select((
                     streams::stream_uuid,
                     streams::high_water_mark,
@@ -226,39 +247,23 @@ fn load_above_contiguous(
     Ok(())
 }
 
-/// Writes a plan: multi-row inserts of the new events (in plan order, which
-/// is the insertion order), multi-row upserts of the heads, and the metadata
-/// numbers of created streams. Event rows are only ever inserted (O2).
+/// Writes a plan: the new events (in plan order, which is the insertion
+/// order), the heads, and the metadata numbers of created streams, with the
+/// backend's bulk statements (`insert_events`, `upsert_heads`). Event rows
+/// are only ever inserted (O2).
+///
+/// A head left blocked by a gap keeps the `gap_seen_at` of the append that
+/// first blocked it (`COALESCE` with the stored value) or gets now; an
+/// unblocked head clears it (O3).
 pub(crate) fn write_plan(conn: &mut Conn, plan: &AppendPlan) -> Result<(), TxError> {
-    let stream_uuids: Vec<Uuid> = plan.inserts.iter().map(|e| e.stream.uuid()).collect();
-    let rows: Vec<NewEventRow<'_>> = plan
-        .inserts
-        .iter()
-        .zip(&stream_uuids)
-        .map(|(event, stream_uuid)| NewEventRow::from_event(event, stream_uuid))
-        .collect();
-    for chunk in rows.chunks(EVENT_ROWS_PER_INSERT) {
-        diesel::insert_into(events::table)
-            .values(chunk)
-            .execute(conn)?;
-    }
-
+    insert_events(conn, &plan.inserts)?;
+    let now = unix_micros_now();
     let heads: Vec<NewHeadRow> = plan
         .heads
         .iter()
-        .map(|(stream, head)| NewHeadRow::new(*stream, head))
+        .map(|(stream, head)| NewHeadRow::new(*stream, head, now))
         .collect();
-    for chunk in heads.chunks(HEAD_ROWS_PER_UPSERT) {
-        diesel::insert_into(streams::table)
-            .values(chunk)
-            .on_conflict((streams::stream_kind, streams::stream_uuid))
-            .do_update()
-            .set((
-                streams::high_water_mark.eq(excluded(streams::high_water_mark)),
-                streams::contiguous_through.eq(excluded(streams::contiguous_through)),
-            ))
-            .execute(conn)?;
-    }
+    upsert_heads(conn, heads)?;
 
     for assignment in &plan.metadata {
         let number = i64::try_from(assignment.metadata_sequence_number).map_err(|_| {
@@ -415,10 +420,14 @@ pub(crate) fn fetch_metadatas(
         .collect::<Result<_, _>>()?)
 }
 
+/// A gapped stream as `open_gaps` reads it: kind, uuid, high-water mark,
+/// contiguous head and `gap_seen_at`.
+type GapRow = (i16, Vec<u8>, i64, Option<i64>, Option<i64>);
+
 /// Streams with a stored number beyond their first missing one (O3),
 /// ordered by stream, at most `max`.
 pub(crate) fn open_gaps(conn: &mut Conn, max: usize) -> Result<Vec<OpenGap>, TxError> {
-    let rows: Vec<(i16, Vec<u8>, i64, Option<i64>)> = streams::table
+    let rows: Vec<GapRow> = streams::table
         .filter(streams::high_water_mark.gt(coalesce_bigint(streams::contiguous_through, -1) + 1))
         .order((streams::stream_kind, streams::stream_uuid))
         .limit(as_i64(max))
@@ -427,10 +436,11 @@ pub(crate) fn open_gaps(conn: &mut Conn, max: usize) -> Result<Vec<OpenGap>, TxE
             streams::stream_uuid,
             streams::high_water_mark,
             streams::contiguous_through,
+            streams::gap_seen_at,
         ))
         .load(conn)?;
     let mut gaps = Vec::with_capacity(rows.len());
-    for (kind, uuid, high_water_mark, contiguous_through) in rows {
+    for (kind, uuid, high_water_mark, contiguous_through, gap_seen_at) in rows {
         let stream = StreamId::from_parts(
             kind_from_code(kind, "streams")?,
             uuid_from_bytes(&uuid, "streams.stream_uuid")?,
@@ -442,7 +452,10 @@ pub(crate) fn open_gaps(conn: &mut Conn, max: usize) -> Result<Vec<OpenGap>, TxE
             .count()
             .get_result(conn)?;
         if let Some(gap) = open_gap(stream, head, u64_from_i64(stored, "count(events)")?) {
-            gaps.push(gap);
+            gaps.push(OpenGap {
+                first_seen_unix_micros: gap_seen_at,
+                ..gap
+            });
         }
     }
     Ok(gaps)

@@ -1,8 +1,86 @@
-// The position lookup of an append snapshot for PostgreSQL, included next to
-// `log.rs` (see there): one fixed-shape statement joining the events primary
-// key against the wanted positions passed as three parallel arrays, so the
-// plan is a nested loop of primary-key probes whatever the group holds (an
-// `OR` chain of per-stream conditions was planned as a sequential scan).
+// The PostgreSQL versions of the backend-specific append statements,
+// included next to `log.rs` (see there). Each is one fixed-shape statement
+// whatever the group holds, with the rows passed as parallel arrays and
+// expanded by `unnest`: one round trip per table per group. The position
+// lookup joins the events primary key against the wanted positions, so the
+// plan is a nested loop of primary-key probes (an `OR` chain of per-stream
+// conditions was planned as a sequential scan).
+
+/// Inserts `events` in order (`unnest` yields array order, so `ord`
+/// follows it).
+fn insert_events(conn: &mut Conn, events: &[Event]) -> Result<(), TxError> {
+    use diesel::sql_types::{Array, BigInt, Binary, SmallInt, Text};
+
+    if events.is_empty() {
+        return Ok(());
+    }
+    let n = events.len();
+    let (mut kinds, mut streams, mut numbers) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut ids, mut types, mut data) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for event in events {
+        kinds.push(kind_code(event.stream.kind()));
+        streams.push(event.stream.uuid().into_bytes());
+        numbers.push(event.sequence_number.as_i64());
+        ids.push(event.event_id.as_uuid().as_bytes().as_slice());
+        types.push(event.event_type.code());
+        data.push(event.data.as_str());
+    }
+    let streams: Vec<&[u8]> = streams.iter().map(|s| s.as_slice()).collect();
+    diesel::sql_query(
+        "INSERT INTO events \
+         (stream_kind, stream_uuid, sequence_number, event_uuid, event_type, data) \
+         SELECT * FROM unnest($1::int2[], $2::bytea[], $3::int8[], $4::bytea[], \
+         $5::int2[], $6::text[])",
+    )
+    .bind::<Array<SmallInt>, _>(&kinds)
+    .bind::<Array<Binary>, _>(&streams)
+    .bind::<Array<BigInt>, _>(&numbers)
+    .bind::<Array<Binary>, _>(&ids)
+    .bind::<Array<SmallInt>, _>(&types)
+    .bind::<Array<Text>, _>(&data)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Upserts the heads in one statement; a blocked head keeps an older stored
+/// `gap_seen_at`, an unblocked one clears it.
+fn upsert_heads(conn: &mut Conn, heads: Vec<NewHeadRow>) -> Result<(), TxError> {
+    use diesel::sql_types::{Array, BigInt, Binary, Nullable, SmallInt};
+
+    if heads.is_empty() {
+        return Ok(());
+    }
+    let kinds: Vec<i16> = heads.iter().map(|h| h.stream_kind).collect();
+    let uuids: Vec<&[u8]> = heads.iter().map(|h| h.stream_uuid.as_slice()).collect();
+    let marks: Vec<i64> = heads.iter().map(|h| h.high_water_mark).collect();
+    let contiguous: Vec<Option<i64>> = heads.iter().map(|h| h.contiguous_through).collect();
+    let seen: Vec<Option<i64>> = heads.iter().map(|h| h.gap_seen_at).collect();
+    diesel::sql_query(
+        "INSERT INTO streams \
+         (stream_kind, stream_uuid, high_water_mark, contiguous_through, gap_seen_at) \
+         SELECT * FROM unnest($1::int2[], $2::bytea[], $3::int8[], $4::int8[], $5::int8[]) \
+         ON CONFLICT (stream_kind, stream_uuid) DO UPDATE SET \
+         high_water_mark = excluded.high_water_mark, \
+         contiguous_through = excluded.contiguous_through, \
+         gap_seen_at = CASE WHEN excluded.gap_seen_at IS NULL THEN NULL \
+         ELSE COALESCE(streams.gap_seen_at, excluded.gap_seen_at) END",
+    )
+    .bind::<Array<SmallInt>, _>(&kinds)
+    .bind::<Array<Binary>, _>(&uuids)
+    .bind::<Array<BigInt>, _>(&marks)
+    .bind::<Array<Nullable<BigInt>>, _>(&contiguous)
+    .bind::<Array<Nullable<BigInt>>, _>(&seen)
+    .execute(conn)?;
+    Ok(())
+}
 
 /// One stored position found by [`load_positions`].
 #[derive(diesel::QueryableByName)]

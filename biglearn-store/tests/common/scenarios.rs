@@ -108,6 +108,8 @@ pub fn check_populated(observed: &Observed) {
     assert_eq!(observed.gaps[0].stream, course(13));
     assert_eq!(observed.gaps[0].missing, seq(3));
     assert_eq!(observed.gaps[0].events_waiting, 1);
+    // SQL stores record when the gap was first seen (O3), and keep it.
+    assert!(observed.gaps[0].first_seen_unix_micros.is_some());
     assert_eq!(observed.confirmed, Some(seq(1)));
     assert_eq!(observed.fetched[0].events.len(), 4);
     assert!(observed.fetched[1].is_gap);

@@ -32,11 +32,31 @@ pub(super) struct FakeLog {
     /// While `true`, `append_group` waits (forces followers to queue).
     gate: Mutex<bool>,
     gate_changed: Condvar,
-    /// Commits currently inside `append_group` (must never exceed 1).
+    /// Commits currently inside `append_group` (must never exceed
+    /// `concurrency`, where 0 means 1).
     inside: Mutex<usize>,
+    /// Commits allowed inside at once.
+    concurrency: Mutex<usize>,
+    /// Most commits seen inside at once.
+    peak_inside: Mutex<usize>,
 }
 
 impl FakeLog {
+    /// Allows `n` commits inside `append_group` at once.
+    pub(super) fn allow_concurrent(&self, n: usize) {
+        *self.concurrency.lock().unwrap() = n;
+    }
+
+    /// Most commits that were inside `append_group` at once.
+    pub(super) fn peak_inside(&self) -> usize {
+        *self.peak_inside.lock().unwrap()
+    }
+
+    /// Commits inside `append_group` right now.
+    pub(super) fn inside(&self) -> usize {
+        *self.inside.lock().unwrap()
+    }
+
     pub(super) fn close_gate(&self) {
         *self.gate.lock().unwrap() = true;
     }
@@ -72,7 +92,10 @@ impl EventLog for FakeLog {
         {
             let mut inside = self.inside.lock().unwrap();
             *inside += 1;
-            assert_eq!(*inside, 1, "two commits ran at once");
+            let allowed = (*self.concurrency.lock().unwrap()).max(1);
+            assert!(*inside <= allowed, "{} commits ran at once", *inside);
+            let mut peak = self.peak_inside.lock().unwrap();
+            *peak = (*peak).max(*inside);
         }
         let mut gate = self.gate.lock().unwrap();
         while *gate {

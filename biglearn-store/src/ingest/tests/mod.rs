@@ -66,12 +66,12 @@ fn blocked_leader_and_followers(
     };
     // The leader has taken its group once `committing` is set.
     for _ in 0..2000 {
-        if ingestor.lock().committing {
+        if ingestor.lock().committing > 0 {
             break;
         }
         thread::sleep(Duration::from_millis(1));
     }
-    assert!(ingestor.lock().committing, "leader never started");
+    assert!(ingestor.lock().committing > 0, "leader never started");
     let mut handles = vec![leader];
     let mut queued = 0;
     for r in requests {
@@ -264,10 +264,23 @@ fn group_bounds_are_respected() {
 
 #[test]
 fn every_request_is_acknowledged_exactly_once_under_load() {
+    acknowledged_exactly_once(1, Duration::from_micros(100));
+    acknowledged_exactly_once(1, Duration::ZERO);
+    acknowledged_exactly_once(3, Duration::from_micros(100));
+}
+
+/// Many threads append through an ingestor with `groups` concurrent groups
+/// and the given linger; every request is committed and acknowledged once.
+fn acknowledged_exactly_once(groups: usize, linger: Duration) {
     const THREADS: usize = 8;
     const PER_THREAD: usize = 300;
     let log = Arc::new(FakeLog::default());
-    let ingestor = Arc::new(Ingestor::new(Arc::clone(&log)));
+    log.allow_concurrent(groups);
+    let ingestor = Arc::new(
+        Ingestor::new(Arc::clone(&log))
+            .with_concurrent_groups(groups)
+            .with_linger(linger),
+    );
     let handles: Vec<_> = (0..THREADS)
         .map(|t| {
             let ingestor = Arc::clone(&ingestor);
@@ -314,6 +327,43 @@ fn every_request_is_acknowledged_exactly_once_under_load() {
         "an outcome was never picked up"
     );
     assert!(ingestor.lock().queue.is_empty());
+}
+
+#[test]
+fn concurrent_groups_commit_side_by_side() {
+    let log = Arc::new(FakeLog::default());
+    log.allow_concurrent(2);
+    let ingestor = Arc::new(Ingestor::new(Arc::clone(&log)).with_concurrent_groups(2));
+    log.close_gate();
+    let c = course();
+    let spawn = |r: AppendRequest| {
+        let ingestor = Arc::clone(&ingestor);
+        thread::spawn(move || ingestor.append(r))
+    };
+    let mut handles = vec![spawn(request(c, 0, 1))];
+    let wait_inside = |n: usize| {
+        for _ in 0..2000 {
+            if log.inside() >= n {
+                return;
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
+        panic!("{n} commits never started");
+    };
+    wait_inside(1);
+    // A second caller leads a second group while the first is in flight.
+    handles.push(spawn(request(c, 1, 1)));
+    wait_inside(2);
+    // A third waits for a free slot.
+    handles.push(spawn(request(c, 2, 1)));
+    wait_queued(&ingestor, 1);
+    assert_eq!(log.inside(), 2);
+    log.open_gate();
+    for h in handles {
+        assert_eq!(h.join().unwrap().unwrap().stored, 1);
+    }
+    assert_eq!(log.peak_inside(), 2);
+    assert_eq!(ingestor.stats().groups_committed, 3);
 }
 
 #[test]
