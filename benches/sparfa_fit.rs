@@ -1,6 +1,9 @@
-//! Criterion benchmark of SPARFA fitting on synthetic data (sparfa.md F1 evidence sizes).
+//! Criterion benchmark of SPARFA fitting on synthetic data (sparfa.md F1 evidence sizes)
+//! with the default size-scaled weights (`weights::penalties_for(2 · size_factor)`).
 //!
 //! `cargo bench --bench sparfa_fit`; set `RAYON_NUM_THREADS=1` for single-thread numbers.
+//! The 5 M-cell size takes minutes; select sizes with a filter, e.g.
+//! `cargo bench --bench sparfa_fit -- 500k`.
 
 #![allow(missing_docs)] // criterion_group! expands to an undocumented pub fn
 
@@ -9,6 +12,7 @@ use std::time::Duration;
 use biglearn_core::sparfa::data::CellMatrix;
 use biglearn_core::sparfa::fit::{fit, FitOptions};
 use biglearn_core::sparfa::synth::{generate, SynthConfig};
+use biglearn_core::sparfa::weights::{penalties_for, size_factor};
 use criterion::{criterion_group, criterion_main, Criterion};
 
 fn bench_fit(c: &mut Criterion) {
@@ -18,6 +22,7 @@ fn bench_fit(c: &mut Criterion) {
     let sizes = [
         ("1000x200x20_d0.5", 1_000, 200, 20, 0.5, 10),
         ("10000x1000x100_500k", 10_000, 1_000, 100, 0.05, 60),
+        ("10000x1000x100_5M", 10_000, 1_000, 100, 0.5, 120),
     ];
     for (name, learners, questions, concepts, density, seconds) in sizes {
         let data = match generate(&SynthConfig {
@@ -35,7 +40,11 @@ fn bench_fit(c: &mut Criterion) {
             Ok(c) => c,
             Err(e) => panic!("cells: {e}"),
         };
-        let options = FitOptions::default();
+        let factor = size_factor(&cells, &data.hints);
+        let options = FitOptions {
+            penalties: penalties_for(2.0 * factor),
+            ..FitOptions::default()
+        };
         group.measurement_time(Duration::from_secs(seconds));
         group.bench_function(name, |b| {
             b.iter(|| fit(&cells, &data.hints, r.question_ids(), &options).map(|f| f.objective))

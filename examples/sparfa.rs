@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release --example sparfa -- fit --responses R.csv [--hints H.csv] [--holdout 0.2]
 //!     [--seed 0] [--split-in P.csv] [--split-out P.csv] [--model-out M.json]
-//!     [--model sparfa|2pl|rasch|rate] [--lambda 2|auto] [--baselines] [--truth truth.json]
+//!     [--model sparfa|2pl|rasch|rate] [--lambda scaled|L|auto] [--baselines] [--truth truth.json]
 //! cargo run --release --example sparfa -- convert --wide FILE --out R.csv [--hints-out H.csv]
 //! cargo run --release --example sparfa -- synth --learners N --questions Q --concepts K
 //!     --density P --seed S --out DIR
@@ -53,8 +53,10 @@ struct ModelArgs {
     /// sparfa, 2pl, rasch or rate.
     #[arg(long, default_value = "sparfa")]
     model: String,
-    /// λ = λ_H = λ_U, or `auto` to pick from {0.5, 1, 2, 5} on a validation split.
-    #[arg(long, default_value = "2")]
+    /// λ = λ_H = λ_U: a number (used as is), `scaled` (2 × the data-size factor, the
+    /// default), `scaled:L` (L × that factor) or `auto` (picked from {0.5, 1, 2, 3, 5} × the
+    /// factor on a validation split). The off-hint weight is 10·max(1, λ/2)^1.5.
+    #[arg(long, default_value = "scaled")]
     lambda: String,
     /// Fraction of observed cells held out (ignored with --split-in).
     #[arg(long, default_value_t = 0.2)]

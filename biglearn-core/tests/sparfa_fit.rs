@@ -2,12 +2,13 @@
 
 #![allow(clippy::unwrap_used)] // tests panic on unexpected errors by design
 
-use biglearn_core::sparfa::baselines::{train, Lambda, ModelKind, TrainOptions};
+use biglearn_core::sparfa::baselines::{train, Lambda, ModelKind, TrainOptions, AUTO_GRID};
 use biglearn_core::sparfa::data::{CellMatrix, Hints, ResponseSet};
 use biglearn_core::sparfa::eval::{evaluate, split_cells};
 use biglearn_core::sparfa::fit::{fit, FitOptions};
 use biglearn_core::sparfa::kkt::{kkt_violation, objective};
 use biglearn_core::sparfa::synth::{generate, SynthConfig, SynthData};
+use biglearn_core::sparfa::weights::{penalties_for, size_factor};
 
 fn small(seed: u64) -> SynthData {
     generate(&SynthConfig {
@@ -116,15 +117,61 @@ fn automatic_lambda_picks_from_the_grid() {
         ..TrainOptions::default()
     };
     let out = train(set, set.cells(), &data.hints, &options, &mut |_| {}).unwrap();
-    assert_eq!(out.validation.len(), 4);
+    // The grid for SPARFA and 2PL (times their size factors), then for Rasch.
+    let cells = CellMatrix::new(set.num_learners(), set.num_questions(), set.cells()).unwrap();
+    let kinds = [ModelKind::Sparfa, ModelKind::TwoPl, ModelKind::Rasch];
+    assert_eq!(out.validation.len(), kinds.len() * AUTO_GRID.len());
+    let expected = kinds
+        .iter()
+        .flat_map(|&k| AUTO_GRID.iter().map(move |&l| (k, l)));
+    for (v, (kind, base)) in out.validation.iter().zip(expected) {
+        assert_eq!(v.kind, kind);
+        let scale = match kind {
+            ModelKind::Rasch => 1.0,
+            _ => size_factor(&cells, &kind.hints(&data.hints)),
+        };
+        // The factor is computed on the validation part's training cells: close to, not
+        // exactly, the factor of all cells.
+        assert!((v.lambda / (base * scale) - 1.0).abs() < 0.1, "{v:?}");
+        assert!(v.log_loss.is_finite() && v.log_loss > 0.0);
+    }
     let best = out
         .validation
         .iter()
-        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .min_by(|a, b| a.log_loss.total_cmp(&b.log_loss))
         .unwrap();
-    assert_eq!(out.lambda, best.0);
-    assert_eq!(out.fit.model.penalties.hinted, out.lambda);
-    assert_eq!(out.fit.model.penalties.learner, out.lambda);
+    assert_eq!((out.kind, out.lambda), (best.kind, best.lambda));
+    let expected = penalties_for(out.lambda);
+    assert_eq!(out.fit.model.penalties.hinted, expected.hinted);
+    assert_eq!(out.fit.model.penalties.learner, expected.learner);
+    assert_eq!(out.fit.model.penalties.unhinted, expected.unhinted);
+}
+
+#[test]
+fn scaled_lambda_follows_the_data_size() {
+    let data = small(4);
+    let set = &data.responses;
+    let cells = CellMatrix::new(set.num_learners(), set.num_questions(), set.cells()).unwrap();
+    let out = train(
+        set,
+        set.cells(),
+        &data.hints,
+        &TrainOptions::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(out.kind, ModelKind::Sparfa);
+    assert!(out.validation.is_empty());
+    assert_eq!(out.lambda, 2.0 * size_factor(&cells, &data.hints));
+    assert_eq!(out.fit.model.penalties, penalties_for(out.lambda));
+    // Rasch has no free scale: its λ is not scaled.
+    let rasch = TrainOptions {
+        kind: ModelKind::Rasch,
+        lambda: Lambda::Scaled(3.0),
+        ..TrainOptions::default()
+    };
+    let out = train(set, set.cells(), &data.hints, &rasch, &mut |_| {}).unwrap();
+    assert_eq!(out.lambda, 3.0);
 }
 
 #[test]

@@ -114,6 +114,7 @@ proptest! {
         // learners with identical responses tie exactly in one order and by 1e-8 in the
         // other; the AUC jumps by 1/(positives·negatives) per split tie.
         prop_assert!((a.1.auc - b.1.auc).abs() < 0.02, "{:?} vs {:?}", a.1, b.1);
-        prop_assert!((a.1.accuracy - b.1.accuracy).abs() < 1e-9, "{:?} vs {:?}", a.1, b.1);
+        // A prediction within rounding of the 0.5 threshold may fall on either side.
+        prop_assert!((a.1.accuracy - b.1.accuracy).abs() <= 1.0 / a.1.count as f64 + 1e-12, "{:?} vs {:?}", a.1, b.1);
     }
 }

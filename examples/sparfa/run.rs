@@ -18,15 +18,19 @@ use crate::{ExperimentArgs, FitArgs, ModelArgs};
 
 /// Training options from the CLI arguments.
 pub fn train_options(args: &ModelArgs, kind: ModelKind) -> Result<TrainOptions, CliError> {
-    let lambda = if args.lambda == "auto" {
-        Lambda::Auto
-    } else {
-        Lambda::Fixed(args.lambda.parse().map_err(|_| {
-            CliError::Usage(format!(
-                "--lambda `{}` is neither a number nor `auto`",
-                args.lambda
-            ))
-        })?)
+    let bad = || {
+        CliError::Usage(format!(
+            "--lambda `{}` is not a number, `auto`, `scaled` or `scaled:NUMBER`",
+            args.lambda
+        ))
+    };
+    let lambda = match args.lambda.as_str() {
+        "auto" => Lambda::Auto,
+        "scaled" => Lambda::Scaled(2.0),
+        other => match other.strip_prefix("scaled:") {
+            Some(v) => Lambda::Scaled(v.parse().map_err(|_| bad())?),
+            None => Lambda::Fixed(other.parse().map_err(|_| bad())?),
+        },
     };
     Ok(TrainOptions {
         kind,
@@ -70,10 +74,10 @@ pub fn train_and_score(
     bar.set_prefix(label.to_string());
     let mut on_iteration = |r: &IterationReport| {
         bar.set_position(r.iteration as u64);
-        bar.set_message(format!(
-            "J {:.6e} Δ {:.1e} grad {:.1e}",
-            r.objective, r.relative_change, r.gradient
-        ));
+        let j = r
+            .objective
+            .map_or_else(|| "J …".to_string(), |j| format!("J {j:.6e}"));
+        bar.set_message(format!("{j} grad {:.1e}", r.gradient));
     };
     let start = Instant::now();
     let output = train(set, &split.train, hints, options, &mut on_iteration)?;
@@ -105,6 +109,7 @@ fn run_all(
     let fit = &main.output.fit;
     let mut summary = json!({
         "model": args.model,
+        "fitted_model": main.output.kind,
         "lambda": main.output.lambda,
         "validation": main.output.validation,
         "iterations": fit.iterations,

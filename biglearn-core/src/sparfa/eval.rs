@@ -147,6 +147,7 @@ pub fn estimate_knowledge(model: &SparfaModel, cells: &CellMatrix) -> Vec<f64> {
         prior: model.penalties.learner,
         sweeps: 500,
         tolerance: 1e-9,
+        relaxation: 1.0,
     };
     learner_half_step(cells, model, &mut u, k_count, step);
     u

@@ -9,8 +9,14 @@
 //! 1. **learners**: every `u_l` by cyclic coordinate Newton (see `learners`), all learners
 //!    independently;
 //! 2. **questions**: every `(W[:,q], d_q)` by projected Newton (see `questions`), all
-//!    questions independently; off-hint concepts are screened through their KKT
-//!    condition and only activated when `∂J/∂W_kq < 0` at zero.
+//!    questions independently, reading `U` concept-major (cache-friendly); off-hint
+//!    concepts are screened through their KKT condition and only activated when
+//!    `∂J/∂W_kq < 0` at zero;
+//! 3. **gauge**: exact minimisation along each concept's knowledge offset and scale, the
+//!    directions the data term cannot see (see `gauge`).
+//!
+//! The learner half-step is over-relaxed (`LEARNER_RELAXATION`); the returned `U` is
+//! the exact MAP for the returned `W`, `d`.
 //!
 //! Blocks within a half-step do not interact, so the `parallel` feature runs them on
 //! rayon and the result stays bit-identical to the sequential run. The start is §4.5's
@@ -20,16 +26,33 @@
 //! iteration is below it), or J changed by less than [`FitOptions::relative_tolerance`]
 //! (§4.6's outer rule; off by default).
 
+mod gauge;
 mod learners;
 pub(crate) mod math;
 mod questions;
 
 pub(crate) use learners::{update_learner, LearnerScratch, LearnerStep, Loadings};
-use questions::{update_question, QuestionParams, QuestionScratch, QuestionStep};
+use questions::{update_question, KnowledgeColumns, QuestionParams, QuestionScratch, QuestionStep};
 
 use super::data::{CellMatrix, Hints};
 use super::error::{Result, SparfaError};
 use super::model::{Penalties, SparfaModel};
+
+/// J is computed every this many iterations (and whenever a stopping rule or the
+/// off-hint screening needs it); the other iterations skip a logarithm per cell.
+pub const OBJECTIVE_EVERY: usize = 5;
+
+/// Blocks stop refining below this fraction of [`FitOptions::gradient_tolerance`]: at
+/// exactly the tolerance they would stop improving just where the stopping rule looks,
+/// and the largest gradient would hover around it for many iterations.
+const BLOCK_TOLERANCE: f64 = 0.1;
+
+/// Over-relaxation of the learner half-step. Alternating exact block steps on the
+/// bilinear data term converge linearly, slowed by the coupling of `U` and `W`; stepping
+/// each knowledge coordinate 1.5× its Newton step (successive over-relaxation, as in
+/// accelerated alternating least squares) cut the iterations to a 1e-5 KKT point from
+/// 43 to 29 at 10,000 × 1,000 × 100. The final `U` is always the exact MAP (no relaxation).
+const LEARNER_RELAXATION: f64 = 1.5;
 
 /// Options of [`fit`]. `Default` gives the F1 weights and stops at a KKT point whose
 /// block gradients are all below 1e-5, the tolerance of §4.6.
@@ -99,10 +122,10 @@ impl FitOptions {
 pub struct IterationReport {
     /// 1-based iteration number.
     pub iteration: usize,
-    /// J after the iteration.
-    pub objective: f64,
-    /// `(J_before − J_after) / J_after`.
-    pub relative_change: f64,
+    /// J after the iteration, when it was computed (see [`OBJECTIVE_EVERY`]).
+    pub objective: Option<f64>,
+    /// `(J_before − J_after) / J_after` since the last iteration that computed J.
+    pub relative_change: Option<f64>,
     /// Largest block gradient met during the iteration (a KKT measure).
     pub gradient: f64,
     /// Off-hint loadings activated by screening in this iteration.
@@ -168,6 +191,7 @@ pub fn fit_with_progress(
         })
         .collect();
     let mut u = vec![0.0; cells.num_learners * k_count];
+    let mut columns = Vec::new();
     let mut objective = cells.len() as f64 * std::f64::consts::LN_2 * pen.data
         + params
             .iter()
@@ -181,6 +205,7 @@ pub fn fit_with_progress(
         prior: pen.learner,
         sweeps: 100,
         tolerance: (0.1 * options.gradient_tolerance).min(1e-9),
+        relaxation: 1.0,
     };
     while !converged && iterations < options.max_iterations {
         iterations += 1;
@@ -189,7 +214,8 @@ pub fn fit_with_progress(
             data: pen.data,
             prior: pen.learner,
             sweeps: options.learner_sweeps,
-            tolerance: options.gradient_tolerance,
+            tolerance: BLOCK_TOLERANCE * options.gradient_tolerance,
+            relaxation: LEARNER_RELAXATION,
         };
         let screen_k = if screened && !options.fixed_loadings {
             k_count
@@ -204,36 +230,55 @@ pub fn fit_with_progress(
             learner_step,
             screen_k,
         );
+        // J costs a logarithm per cell: it is computed when a stopping rule needs it,
+        // on screening iterations and every few iterations for progress reports.
+        let want_loss = options.relative_tolerance > 0.0
+            || screened
+            || iterations % OBJECTIVE_EVERY == 0
+            || iterations == options.max_iterations;
         let question_step = QuestionStep {
             penalties: pen,
             fixed_loadings: options.fixed_loadings,
             iterations: options.question_iterations,
-            tolerance: options.gradient_tolerance,
+            tolerance: BLOCK_TOLERANCE * options.gradient_tolerance,
+            want_loss,
         };
+        transpose(&u, k_count, cells.num_learners, &mut columns);
         let reports = question_half_step(
             cells,
             &mut params,
-            &u,
+            KnowledgeColumns {
+                values: &columns,
+                learners: cells.num_learners,
+            },
             k_count,
             question_step,
             screen_gradient.as_deref(),
         );
         if !options.fixed_loadings {
-            rescale_concepts(&mut params, &mut u, k_count, &pen);
+            gauge::shift_concepts(&mut params, &mut u, k_count, &pen);
+            gauge::rescale_concepts(&mut params, &mut u, k_count, &pen);
         }
-        let mut new_objective = penalty_u(&u, &pen);
+        let mut new_objective = want_loss.then(|| penalty_u(&u, &pen));
         let mut g_questions = 0.0f64;
         let mut activated = 0;
         for (r, p) in reports.iter().zip(&params) {
-            new_objective += pen.data * r.loss + penalty_question(p, &pen);
+            if let (Some(j), Some(loss)) = (new_objective.as_mut(), r.loss) {
+                *j += pen.data * loss + penalty_question(p, &pen);
+            }
             g_questions = g_questions.max(r.kkt);
             activated += r.added;
         }
-        let relative_change =
-            (objective - new_objective) / new_objective.abs().max(f64::MIN_POSITIVE);
-        objective = new_objective;
+        let relative_change = match new_objective {
+            Some(new) => {
+                let change = (objective - new) / new.abs().max(f64::MIN_POSITIVE);
+                objective = new;
+                Some(change)
+            }
+            None => None,
+        };
         let gradient = g_learners.max(g_questions);
-        let stalled = relative_change.abs() < options.relative_tolerance;
+        let stalled = relative_change.is_some_and(|c| c.abs() < options.relative_tolerance);
         let small = gradient < options.gradient_tolerance;
         if screened && activated == 0 {
             if stalled {
@@ -258,7 +303,7 @@ pub fn fit_with_progress(
         screen_next = (iterations >= 10 && iterations % 5 == 0) || small || stalled;
         progress(&IterationReport {
             iteration: iterations,
-            objective,
+            objective: new_objective,
             relative_change,
             gradient,
             activated,
@@ -300,75 +345,6 @@ fn to_model(
         intercepts: params.iter().map(|p| p.d).collect(),
         hints: hints.by_question().to_vec(),
         penalties: pen,
-    }
-}
-
-/// Exact minimisation of J along the scale of each concept.
-///
-/// The data term is invariant under `W_k → s W_k`, `U_k → U_k / s`, so only the
-/// penalties `a s² + b s + c / s²` change (a: hinted ℓ2, b: off-hint ℓ1, c: learner ℓ2).
-/// Alternating block steps move along this valley very slowly (it is the scale
-/// ambiguity of the bilinear model); one convex 1-D minimisation per concept removes it.
-fn rescale_concepts(params: &mut [QuestionParams], u: &mut [f64], k_count: usize, pen: &Penalties) {
-    if k_count == 0 {
-        return;
-    }
-    let mut a = vec![0.0; k_count];
-    let mut b = vec![0.0; k_count];
-    let mut c = vec![0.0; k_count];
-    for p in params.iter() {
-        for (&(k, w), &h) in p.loadings.iter().zip(&p.hinted) {
-            if h {
-                a[k as usize] += pen.hinted * w * w;
-            } else {
-                b[k as usize] += pen.unhinted * w;
-            }
-        }
-    }
-    for row in u.chunks(k_count) {
-        for (ck, &v) in c.iter_mut().zip(row) {
-            *ck += pen.learner * v * v;
-        }
-    }
-    let scale: Vec<f64> = (0..k_count)
-        .map(|k| {
-            let (a, b, c) = (a[k], b[k], c[k]);
-            if a + b <= 0.0 || c <= 0.0 {
-                return 1.0;
-            }
-            // f'(s) = 2as + b − 2c/s³ is increasing on s > 0; Newton from s = 1 on the
-            // convex f, kept inside (0, ∞) by halving towards the current point.
-            let mut s = 1.0f64;
-            for _ in 0..50 {
-                let g = 2.0 * a * s + b - 2.0 * c / s.powi(3);
-                let h = 2.0 * a + 6.0 * c / s.powi(4);
-                let mut next = s - g / h;
-                while next <= 0.0 {
-                    next = 0.5 * s;
-                }
-                if (next - s).abs() <= 1e-15 * s {
-                    s = next;
-                    break;
-                }
-                s = next;
-            }
-            let f = |s: f64| a * s * s + b * s + c / (s * s);
-            if s.is_finite() && f(s) < f(1.0) {
-                s
-            } else {
-                1.0
-            }
-        })
-        .collect();
-    for p in params.iter_mut() {
-        for l in p.loadings.iter_mut() {
-            l.1 *= scale[l.0 as usize];
-        }
-    }
-    for row in u.chunks_mut(k_count) {
-        for (v, s) in row.iter_mut().zip(&scale) {
-            *v /= s;
-        }
     }
 }
 
@@ -494,10 +470,21 @@ fn learner_half_step_screened(
     (worst, total)
 }
 
+/// Writes `u` (learner-major, `k_count` per learner) concept-major into `out`.
+fn transpose(u: &[f64], k_count: usize, learners: usize, out: &mut Vec<f64>) {
+    out.clear();
+    out.resize(u.len(), 0.0);
+    for (l, row) in u.chunks(k_count.max(1)).enumerate() {
+        for (k, &v) in row.iter().enumerate() {
+            out[k * learners + l] = v;
+        }
+    }
+}
+
 fn question_half_step(
     cells: &CellMatrix,
     params: &mut [QuestionParams],
-    u: &[f64],
+    u: KnowledgeColumns,
     k_count: usize,
     step: QuestionStep,
     screen_gradient: Option<&[f64]>,
@@ -505,7 +492,7 @@ fn question_half_step(
     let work = |scratch: &mut QuestionScratch, (q, p): (usize, &mut QuestionParams)| {
         let (learners, correct) = cells.by_question.row(q);
         let screen = screen_gradient.map(|g| &g[q * k_count..(q + 1) * k_count]);
-        update_question(learners, correct, u, k_count, p, step, screen, scratch)
+        update_question(learners, correct, u, p, step, screen, scratch)
     };
     #[cfg(feature = "parallel")]
     {

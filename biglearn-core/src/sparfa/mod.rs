@@ -5,7 +5,8 @@
 //! - [`fit`]: fitting W, d (and U) by block coordinate descent on the §4.5 objective.
 //! - [`kkt`]: the objective and the §4.6 KKT conditions of a fit.
 //! - [`eval`]: held-out splits and metrics; [`synth`]: synthetic data with known truth;
-//!   [`baselines`]: 2PL, Rasch and rate models and the automatic choice of λ.
+//!   [`baselines`]: 2PL, Rasch and rate models and the automatic choice of λ;
+//!   [`weights`]: the weights for a λ and the data size.
 
 pub mod baselines;
 mod csvtext;
@@ -16,6 +17,7 @@ pub mod fit;
 pub mod kkt;
 pub mod model;
 pub mod synth;
+pub mod weights;
 pub mod wide;
 
 pub use error::SparfaError;

@@ -50,6 +50,8 @@ pub(crate) struct LearnerStep {
     pub sweeps: usize,
     /// Stop sweeping once every coordinate gradient in a sweep is below this.
     pub tolerance: f64,
+    /// Over-relaxation factor of each coordinate Newton step (1 = exact minimisation).
+    pub relaxation: f64,
 }
 
 /// Updates `u` (length = concepts) for a learner with the given responses and returns
@@ -121,7 +123,7 @@ pub(crate) fn update_learner<L: Loadings + ?Sized>(
             let g = step.data * g + two_prior * u[k];
             let h = step.data * h + two_prior;
             sweep_max = sweep_max.max(g.abs());
-            let delta = (-g / h).clamp(-STEP_CAP, STEP_CAP);
+            let delta = (-g / h * step.relaxation).clamp(-STEP_CAP, STEP_CAP);
             if delta != 0.0 {
                 u[k] += delta;
                 for &(i, w) in &incidence[a..b] {

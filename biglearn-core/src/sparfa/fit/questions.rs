@@ -11,6 +11,24 @@
 use super::math::{logistic_loss, sigmoid, softplus_sigmoid};
 use crate::sparfa::model::Penalties;
 
+/// The knowledge matrix concept-major (`values[k·learners + l] = U_kl`): a question
+/// reads one or two concepts for thousands of learners, and a concept's column is small
+/// enough to stay in cache, unlike the learner-major rows.
+#[derive(Clone, Copy)]
+pub(crate) struct KnowledgeColumns<'a> {
+    /// `U` transposed.
+    pub values: &'a [f64],
+    /// Number of learners (column length).
+    pub learners: usize,
+}
+
+impl KnowledgeColumns<'_> {
+    #[inline]
+    fn get(&self, l: u32, k: u32) -> f64 {
+        self.values[k as usize * self.learners + l as usize]
+    }
+}
+
 /// One question's parameters during fitting.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct QuestionParams {
@@ -34,13 +52,15 @@ pub(crate) struct QuestionStep {
     pub iterations: usize,
     /// Stop when the projected gradient is below this.
     pub tolerance: f64,
+    /// Compute the data loss at the final point (one logarithm per cell).
+    pub want_loss: bool,
 }
 
 /// What a question update reports back.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct QuestionReport {
-    /// Data loss Σ ℓ (unweighted) at the final point.
-    pub loss: f64,
+    /// Data loss Σ ℓ (unweighted) at the final point, if asked for.
+    pub loss: Option<f64>,
     /// Largest projected-gradient entry at the starting point (incl. screened concepts).
     pub kkt: f64,
     /// Off-hint concepts activated by screening.
@@ -64,8 +84,7 @@ pub(crate) struct QuestionScratch {
 fn pass(
     learners: &[u32],
     correct: &[bool],
-    u: &[f64],
-    k_count: usize,
+    u: KnowledgeColumns,
     loadings: &[(u32, f64)],
     d: f64,
     nvar: usize,
@@ -80,10 +99,9 @@ fn pass(
     gather.resize(loadings.len(), 0.0);
     let mut loss = 0.0;
     for (&l, &y) in learners.iter().zip(correct) {
-        let row = &u[l as usize * k_count..(l as usize + 1) * k_count];
         let mut z = d;
         for (a, &(k, w)) in loadings.iter().enumerate() {
-            let v = row[k as usize];
+            let v = u.get(l, k);
             gather[a] = v;
             z += w * v;
         }
@@ -131,14 +149,11 @@ fn block_objective(
     j
 }
 
-/// Updates one question's parameters in place for fixed knowledge `u` (learner-major,
-/// `k_count` values per learner).
-#[allow(clippy::too_many_arguments)]
+/// Updates one question's parameters in place for fixed knowledge `u`.
 pub(crate) fn update_question(
     learners: &[u32],
     correct: &[bool],
-    u: &[f64],
-    k_count: usize,
+    u: KnowledgeColumns,
     params: &mut QuestionParams,
     step: QuestionStep,
     screen_gradient: Option<&[f64]>,
@@ -147,7 +162,7 @@ pub(crate) fn update_question(
     let pen = step.penalties;
     let mut report = QuestionReport::default();
     if let Some(gradient) = screen_gradient {
-        if !step.fixed_loadings && k_count > 0 && !learners.is_empty() {
+        if !step.fixed_loadings && !gradient.is_empty() && !learners.is_empty() {
             screen(gradient, params, &pen, step.tolerance, &mut report);
         }
     }
@@ -174,7 +189,6 @@ pub(crate) fn update_question(
         learners,
         correct,
         u,
-        k_count,
         &params.loadings,
         params.d,
         nvar,
@@ -244,14 +258,13 @@ pub(crate) fn update_question(
                 learners,
                 correct,
                 u,
-                k_count,
                 &trial_loadings,
                 new_d,
                 nvar,
                 gather,
                 grad,
                 hess,
-                true,
+                step.want_loss,
             );
             // On the segment the block objective φ is convex, so φ(1) − φ(0) ≤ φ'(1):
             // a non-positive slope at the full step proves a decrease without φ(0).
@@ -273,17 +286,22 @@ pub(crate) fn update_question(
             let decreased = end_slope <= 0.0 || {
                 let j0 = *j.get_or_insert_with(|| {
                     let l0 = *loss.get_or_insert_with(|| {
-                        loss_only(learners, correct, u, k_count, &params.loadings, params.d)
+                        loss_only(learners, correct, u, &params.loadings, params.d)
                     });
                     block_objective(l0, &params.loadings, &params.hinted, params.d, &pen)
                 });
+                let new_loss = if step.want_loss {
+                    new_loss
+                } else {
+                    loss_only(learners, correct, u, &trial_loadings, new_d)
+                };
                 let new_j = block_objective(new_loss, &trial_loadings, &params.hinted, new_d, &pen);
                 new_j <= j0 + 1e-4 * t * slope
             };
             if decreased {
                 params.loadings = trial_loadings;
                 params.d = new_d;
-                loss = Some(new_loss);
+                loss = step.want_loss.then_some(new_loss);
                 accepted = true;
                 break;
             }
@@ -308,8 +326,11 @@ pub(crate) fn update_question(
         params.loadings.truncate(keep);
         params.hinted.truncate(keep);
     }
-    report.loss = loss
-        .unwrap_or_else(|| loss_only(learners, correct, u, k_count, &params.loadings, params.d));
+    report.loss = if step.want_loss {
+        Some(loss.unwrap_or_else(|| loss_only(learners, correct, u, &params.loadings, params.d)))
+    } else {
+        None
+    };
     report
 }
 
@@ -317,8 +338,7 @@ pub(crate) fn update_question(
 fn loss_only(
     learners: &[u32],
     correct: &[bool],
-    u: &[f64],
-    k_count: usize,
+    u: KnowledgeColumns,
     loadings: &[(u32, f64)],
     d: f64,
 ) -> f64 {
@@ -326,11 +346,7 @@ fn loss_only(
         .iter()
         .zip(correct)
         .map(|(&l, &y)| {
-            let row = &u[l as usize * k_count..(l as usize + 1) * k_count];
-            let z = d + loadings
-                .iter()
-                .map(|&(k, w)| w * row[k as usize])
-                .sum::<f64>();
+            let z = d + loadings.iter().map(|&(k, w)| w * u.get(l, k)).sum::<f64>();
             logistic_loss(y, z)
         })
         .sum()
