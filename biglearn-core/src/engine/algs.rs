@@ -1,7 +1,8 @@
 //! The two built-in algorithms behind one interface, with the fitted
 //! matrices of the ecosystems a course uses.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use crate::engine_store::{AlgorithmName, EngineStore};
 use crate::ids::{EcosystemId, EcosystemMatrixId};
@@ -21,24 +22,43 @@ pub const MATRIX_FORMAT_VERSION: u32 = STATE_VERSION;
 /// The fitted matrices of the ecosystems one course refers to.
 #[derive(Debug, Default)]
 pub struct Matrices {
-    models: BTreeMap<EcosystemId, (EcosystemMatrixId, SparfaModel)>,
+    models: BTreeMap<EcosystemId, (EcosystemMatrixId, Arc<SparfaModel>)>,
     /// Stored matrices that could not be read (their ecosystems run cold).
     pub failures: Vec<String>,
 }
 
+/// Decoded matrices by ecosystem, reused while the stored matrix uuid is
+/// the same (a matrix blob is decoded once, not once per course bundle).
+#[derive(Debug, Default)]
+pub struct MatrixCache {
+    decoded: HashMap<EcosystemId, (EcosystemMatrixId, Arc<SparfaModel>)>,
+}
+
 impl Matrices {
     /// Loads the stored matrix of every ecosystem `course` refers to
-    /// (current, initial, of its assignments and responses).
+    /// (current, initial, prepared, of its assignments and responses).
     pub fn load(store: &impl EngineStore, course: &CourseState) -> Result<Self, StoreError> {
-        let mut ids: Vec<EcosystemId> = Vec::new();
-        ids.extend(course.current_ecosystem);
-        ids.extend(course.initial_ecosystem);
-        ids.extend(course.assignments.values().map(|a| a.ecosystem));
-        ids.extend(course.responses.values().map(|r| r.ecosystem));
-        ids.sort();
-        ids.dedup();
+        Self::load_cached(store, course, &mut MatrixCache::default())
+    }
+
+    /// [`Matrices::load`], decoding only matrices `cache` does not hold.
+    pub fn load_cached(
+        store: &impl EngineStore,
+        course: &CourseState,
+        cache: &mut MatrixCache,
+    ) -> Result<Self, StoreError> {
         let mut matrices = Matrices::default();
-        for id in ids {
+        for id in super::wake::ecosystems_of(course) {
+            let Some(matrix_uuid) = store.matrix_id(id)? else {
+                cache.decoded.remove(&id);
+                continue;
+            };
+            if let Some((cached, model)) = cache.decoded.get(&id) {
+                if *cached == matrix_uuid {
+                    matrices.models.insert(id, (matrix_uuid, Arc::clone(model)));
+                    continue;
+                }
+            }
             let Some(slot) = store.matrix(id)? else {
                 continue;
             };
@@ -51,6 +71,10 @@ impl Matrices {
             }
             match decode_state::<SparfaModel>(&slot.model.bytes) {
                 Ok(model) => {
+                    let model = Arc::new(model);
+                    cache
+                        .decoded
+                        .insert(id, (slot.matrix_uuid, Arc::clone(&model)));
                     matrices.models.insert(id, (slot.matrix_uuid, model));
                 }
                 Err(error) => matrices.failures.push(format!(
@@ -62,6 +86,14 @@ impl Matrices {
         Ok(matrices)
     }
 
+    /// The matrix uuid of every ecosystem with a readable matrix.
+    pub fn ids(&self) -> BTreeMap<EcosystemId, EcosystemMatrixId> {
+        self.models
+            .iter()
+            .map(|(ecosystem, (id, _))| (*ecosystem, *id))
+            .collect()
+    }
+
     /// The algorithms over these matrices, each fitted one indexed once.
     pub fn algorithms(&self) -> Algorithms<'_> {
         Algorithms {
@@ -69,7 +101,7 @@ impl Matrices {
                 .models
                 .iter()
                 .map(|(ecosystem, (id, model))| {
-                    (*ecosystem, (BiglearnSparfa::new(*id, model), *id))
+                    (*ecosystem, (BiglearnSparfa::new(*id, model.as_ref()), *id))
                 })
                 .collect(),
             cold: BiglearnSparfa::unfitted(),

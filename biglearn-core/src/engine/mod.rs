@@ -38,15 +38,22 @@
 //! assert!(report.is_idle()); // nothing appended yet
 //! ```
 //!
-//! Not done here yet: background SPARFA refits (F4; the engine only reads a
-//! stored matrix, see [`algs::MATRIX_FORMAT_VERSION`]) and time-driven
-//! recalculation (feedback becoming visible later).
+//! Besides bundles, results change when time passes a feedback or due date
+//! and when a matrix is refitted ([`wake`]): every commit stores the
+//! course's next wake-up and ecosystems, and each step also recalculates the
+//! courses whose wake-up passed ([`Engine::wake_due`]). Refits (F4) run
+//! outside the step ([`Engine::pending_refits`], [`Engine::refit`],
+//! [`refit::refit_ecosystem`]) and wake the courses they affect.
 
 pub mod algs;
+mod course;
 pub mod ecosystems;
 pub mod recalc;
+pub mod refit;
 mod state;
+pub mod wake;
 
+pub use refit::{RefitError, RefitReport};
 pub use state::EngineCourseState;
 
 use std::collections::BTreeMap;
@@ -58,6 +65,7 @@ use crate::ids::{AssignmentId, CourseContainerId, StudentId};
 use crate::log::{Bundle, BundleLimits, ConsumerName, SequenceNumber, StoreError};
 use crate::projection::{BlobError, CourseChanges, EcosystemState, Problem, STATE_VERSION};
 use crate::scheduler::Instant;
+use course::{calculate, failure_problems, BundleExtras, CourseCache};
 
 use ecosystems::EcosystemCache;
 
@@ -113,22 +121,34 @@ pub struct StepReport {
     pub result_writes: usize,
     /// Problems recorded.
     pub problems: usize,
+    /// Courses recalculated at their wake-up (dates passed, new matrix).
+    pub courses_recalculated: usize,
 }
 
 impl StepReport {
     /// Whether the step found nothing to do.
     pub fn is_idle(&self) -> bool {
-        self.ecosystems_saved == 0 && self.bundles_committed == 0 && self.bundles_stale == 0
+        self.ecosystems_saved == 0
+            && self.bundles_committed == 0
+            && self.bundles_stale == 0
+            && self.courses_recalculated == 0
     }
 }
 
-/// The engine of one consumer: its name, bundle limits and a cache of the
-/// ecosystem states. Pure: no threads, no clock (time is an argument).
+/// The engine of one consumer: its name, bundle limits and caches of the
+/// ecosystem states, decoded matrices and course states. Pure: no threads,
+/// no clock (time is an argument).
+///
+/// The course cache assumes this engine is the only writer of its
+/// consumer's course states (a cached state is used while the watermark is
+/// the one it committed).
 #[derive(Debug)]
 pub struct Engine {
     consumer: ConsumerName,
     limits: BundleLimits,
     ecosystems: EcosystemCache,
+    matrices: algs::MatrixCache,
+    courses: CourseCache,
 }
 
 /// The dirty targets of one bundle, each with the sequence number of the
@@ -170,6 +190,8 @@ impl Engine {
             consumer,
             limits,
             ecosystems: EcosystemCache::default(),
+            matrices: algs::MatrixCache::default(),
+            courses: CourseCache::default(),
         }
     }
 
@@ -190,8 +212,9 @@ impl Engine {
         }
     }
 
-    /// One step: syncs ecosystems, then processes and commits the next
-    /// course bundles (see the module docs). `now` is the time the
+    /// One step: syncs ecosystems, processes and commits the next course
+    /// bundles (see the module docs), then recalculates the courses whose
+    /// wake-up passed ([`Engine::wake_due`]). `now` is the time the
     /// calculations are made at (anti-cheating, histories, CLUE visibility).
     pub fn step(
         &mut self,
@@ -208,6 +231,7 @@ impl Engine {
         for bundle in bundles {
             self.process_bundle(store, &bundle, now, &mut report)?;
         }
+        self.wake_due(store, now, &mut report)?;
         Ok(report)
     }
 
@@ -231,6 +255,7 @@ impl Engine {
             total.events_applied += report.events_applied;
             total.result_writes += report.result_writes;
             total.problems += report.problems;
+            total.courses_recalculated += report.courses_recalculated;
         }
         Ok(total)
     }
@@ -251,28 +276,39 @@ impl Engine {
             return Ok(());
         };
         let course_name = format!("course {}", bundle.course);
-        let mut state = match store
-            .course_state(&self.consumer, bundle.course)
-            .map_err(|e| self.store_error(e))?
-        {
-            Some(snapshot) => {
-                EngineCourseState::decode(&snapshot.blob.bytes).map_err(|source| {
-                    EngineError::Blob {
-                        consumer: self.consumer.clone(),
-                        what: course_name.clone(),
-                        source,
-                    }
-                })?
-            }
-            None => EngineCourseState::new(bundle.course),
+        let first = bundle.events.first().map(|e| e.sequence_number);
+        let cached = self.courses.take(
+            bundle.course,
+            first
+                .and_then(|f| f.get().checked_sub(1))
+                .and_then(|p| SequenceNumber::new(p).ok()),
+        );
+        let mut state = match cached {
+            Some(state) => state,
+            None => match store
+                .course_state(&self.consumer, bundle.course)
+                .map_err(|e| self.store_error(e))?
+            {
+                Some(snapshot) => {
+                    EngineCourseState::decode(&snapshot.blob.bytes).map_err(|source| {
+                        EngineError::Blob {
+                            consumer: self.consumer.clone(),
+                            what: course_name.clone(),
+                            source,
+                        }
+                    })?
+                }
+                None => EngineCourseState::new(bundle.course),
+            },
         };
         let problems_before = state.course.problems.items.len();
         let dropped_before = state.course.problems.dropped;
         let mut dirty = Dirty::default();
-        let catalog = self.ecosystems.catalog();
+        let mut extras = BundleExtras::default();
         for event in &bundle.events {
-            let changes = state.course.apply(event, catalog);
+            let changes = state.course.apply(event, self.ecosystems.catalog());
             dirty.mark(&changes, event.sequence_number);
+            extras.add(&changes);
         }
         let mut problems: Vec<RecordedProblem> =
             new_problems(&state.course.problems, problems_before, dropped_before)
@@ -282,17 +318,18 @@ impl Engine {
             .events
             .last()
             .map_or_else(String::new, |e| e.event_type.to_string());
-        let matrices =
-            algs::Matrices::load(store, &state.course).map_err(|e| self.store_error(e))?;
-        let outcome = recalc::recalculate(&mut state, catalog, &matrices, &dirty, now);
-        for failure in outcome.failures {
-            problems.push(RecordedProblem {
-                sequence_number: through,
-                event_type: last_type.clone(),
-                kind: "calculation_failed".to_owned(),
-                message: failure,
-            });
-        }
+        let (outcome, schedule) = calculate(
+            store,
+            &self.ecosystems,
+            &mut self.matrices,
+            &mut state,
+            dirty,
+            through,
+            now,
+            None,
+        )
+        .map_err(|e| self.store_error(e))?;
+        problems.extend(failure_problems(outcome.failures, through, &last_type));
         let bytes = state.encode().map_err(|source| EngineError::Blob {
             consumer: self.consumer.clone(),
             what: course_name.clone(),
@@ -310,7 +347,7 @@ impl Engine {
             problems,
         };
         match store
-            .commit_course_progress(&commit)
+            .commit_course_with(&commit, &extras.into_extras(schedule))
             .map_err(|source| EngineError::Write {
                 consumer: self.consumer.clone(),
                 what: format!("{course_name} through {through}"),
@@ -321,6 +358,7 @@ impl Engine {
                 report.events_applied += bundle.events.len();
                 report.result_writes += commit.writes.len();
                 report.problems += commit.problems.len();
+                self.courses.put(bundle.course, through, state);
             }
             CommitOutcome::Stale { .. } => report.bundles_stale += 1,
         }

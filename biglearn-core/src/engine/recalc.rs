@@ -7,7 +7,8 @@
 //! event that last dirtied it. The same uuid seeds the selection shuffles,
 //! so recalculating from the same events gives the same rows.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 
 use uuid::Uuid;
 
@@ -25,9 +26,9 @@ use crate::log::SequenceNumber;
 use crate::projection::{ClueInput, CourseViews, EcosystemCatalog};
 use crate::scheduler::{
     build_pe, build_spe, instructor_driven_history, pe_seed, practice_worst_areas, seed_from_ids,
-    spe_seed, student_driven_history, student_exclusions, AlgorithmResponse, ClueCandidate,
-    ClueRequest, ExerciseOrderRequest, HistoryType, Instant, PeInput, PriorityOrder, Response,
-    SelectionConfig, SpeInput, StudentClue,
+    spe_seed, student_driven_history, student_exclusions, AlgorithmResponse, BuiltinAlgorithm,
+    ClueCandidate, ClueRequest, ExerciseOrderRequest, HistoryType, Instant, PeInput, PriorityOrder,
+    Response, SelectionConfig, SpeInput, StudentClue,
 };
 
 /// The result changes of one bundle, and the calculations that failed.
@@ -63,10 +64,26 @@ pub fn recalculate(
     dirty: &Dirty,
     now: Instant,
 ) -> Outcome {
+    recalculate_salted(state, catalog, matrices, dirty, now, None)
+}
+
+/// [`recalculate`] with `salt` added to every calculation uuid: a
+/// recalculation without a new event (a wake-up, a new matrix) reuses the
+/// last sequence number, so the salt keeps its uuids distinct from the
+/// previous calculation's.
+pub fn recalculate_salted(
+    state: &mut EngineCourseState,
+    catalog: &impl EcosystemCatalog,
+    matrices: &Matrices,
+    dirty: &Dirty,
+    now: Instant,
+    salt: Option<Uuid>,
+) -> Outcome {
     let EngineCourseState {
         course,
         student_clues,
         teacher_clues,
+        ..
     } = state;
     let views = CourseViews::new(course, catalog);
     let mut out = Outcome {
@@ -78,13 +95,13 @@ pub fn recalculate(
         views: &views,
         algorithms: &algorithms,
         now,
+        salt,
+        student_clues: RefCell::new(HashMap::new()),
     };
     for (assignment, at) in &dirty.assignments {
         ctx.assignment(*assignment, *at, &mut out);
     }
-    for (student, at) in &dirty.worst_areas {
-        ctx.worst_areas(*student, *at, &mut out);
-    }
+    // Student CLUEs first: worst areas reuse them instead of recomputing.
     for (student, at) in &dirty.student_clues {
         let inputs = if views.course().students.contains_key(student) {
             views.student_clues(*student, now)
@@ -97,6 +114,9 @@ pub fn recalculate(
         if !new.is_empty() {
             student_clues.insert(*student, new);
         }
+    }
+    for (student, at) in &dirty.worst_areas {
+        ctx.worst_areas(*student, *at, &mut out);
     }
     for (container, at) in &dirty.teacher_clues {
         let students: Vec<StudentId> = views
@@ -161,6 +181,10 @@ struct Context<'v, 'c, 'm> {
     views: &'v CourseViews<'c>,
     algorithms: &'v Algorithms<'m>,
     now: Instant,
+    salt: Option<Uuid>,
+    /// Student CLUEs computed in this pass, by (student, container,
+    /// algorithm), for the worst areas of the same pass.
+    student_clues: RefCell<HashMap<(StudentId, BookContainerId, BuiltinAlgorithm), ClueData>>,
 }
 
 fn algorithm_responses(student: StudentId, responses: &[Response]) -> Vec<AlgorithmResponse> {
@@ -227,6 +251,18 @@ impl Context<'_, '_, '_> {
         self.views.course().id
     }
 
+    /// [`calculation_id`] of this course, with the salt (if any) appended.
+    fn calculation(&self, kind: &str, ids: &[Uuid], at: SequenceNumber) -> CalculationId {
+        match self.salt {
+            None => calculation_id(kind, self.course_id(), ids, at),
+            Some(salt) => {
+                let mut salted = ids.to_vec();
+                salted.push(salt);
+                calculation_id(kind, self.course_id(), &salted, at)
+            }
+        }
+    }
+
     /// The PEs and SPEs of one assignment (scheduler.md §2.4, §2.5); a
     /// deleted assignment's rows are retired (S1 fix 2).
     fn assignment(&self, id: AssignmentId, at: SequenceNumber, out: &mut Outcome) {
@@ -258,8 +294,7 @@ impl Context<'_, '_, '_> {
             self.now,
         );
         let responses = algorithm_responses(student, &self.views.student_responses(student));
-        let calculation =
-            calculation_id("assignment_exercises", self.course_id(), &[id.into()], at);
+        let calculation = self.calculation("assignment_exercises", &[id.into()], at);
         let config = SelectionConfig::default();
         let mut planned = Vec::new();
         for alg in self.algorithms.for_ecosystem(state.ecosystem) {
@@ -377,7 +412,7 @@ impl Context<'_, '_, '_> {
         );
         let responses = algorithm_responses(student, &self.views.student_responses(student));
         let inputs = self.views.student_clues(student, self.now);
-        let calculation = calculation_id("worst_areas", self.course_id(), &[student.into()], at);
+        let calculation = self.calculation("worst_areas", &[student.into()], at);
         for alg in self.algorithms.for_ecosystem(ecosystem) {
             let request = ExerciseOrderRequest {
                 calculation,
@@ -396,7 +431,16 @@ impl Context<'_, '_, '_> {
             };
             let mut clues = Vec::with_capacity(inputs.len());
             for input in &inputs {
-                match self.clue(&alg, &[student], input) {
+                let cached = self
+                    .student_clues
+                    .borrow()
+                    .get(&(student, input.book_container, alg.algorithm()))
+                    .copied();
+                let computed = match cached {
+                    Some(data) => Ok(data),
+                    None => self.clue(&alg, &[student], input),
+                };
+                match computed {
                     Ok(data) => clues.push(StudentClue {
                         book_container: input.book_container,
                         ecosystem: input.ecosystem,
@@ -464,14 +508,19 @@ impl Context<'_, '_, '_> {
         let mut written = BTreeSet::new();
         for input in inputs {
             let target = owner.target(input.book_container);
-            let calculation = calculation_id(
+            let calculation = self.calculation(
                 owner.kind(),
-                self.course_id(),
                 &[owner.uuid(), input.book_container.into()],
                 at,
             );
             for alg in self.algorithms.for_ecosystem(input.ecosystem) {
-                match self.clue(&alg, owner.students(), input) {
+                let computed = self.clue(&alg, owner.students(), input);
+                if let (ClueOwner::Student(student, _), Ok(data)) = (owner, &computed) {
+                    self.student_clues
+                        .borrow_mut()
+                        .insert((*student, input.book_container, alg.algorithm()), *data);
+                }
+                match computed {
                     Ok(clue_data) => out.writes.push(ResultWrite::Clue {
                         key: ClueKey {
                             target,

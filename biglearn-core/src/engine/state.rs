@@ -5,8 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{BookContainerId, CourseContainerId, CourseId, StudentId};
-use crate::projection::{decode_state, encode_state, BlobError, CourseState};
+use crate::ids::{
+    BookContainerId, CourseContainerId, CourseId, EcosystemId, EcosystemMatrixId, StudentId,
+};
+use crate::projection::{decode_state, encode_state_binary, BlobError, CourseState};
+use crate::scheduler::Instant;
 
 /// A course's projection and the engine's bookkeeping of written CLUEs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -17,6 +20,15 @@ pub struct EngineCourseState {
     pub student_clues: BTreeMap<StudentId, BTreeSet<BookContainerId>>,
     /// The book containers each course container has teacher CLUE rows for.
     pub teacher_clues: BTreeMap<CourseContainerId, BTreeSet<BookContainerId>>,
+    /// The latest `now` the course's results were calculated at: dates
+    /// passing after it mark results dirty (feedback, anti-cheating).
+    #[serde(default)]
+    pub clock: Option<Instant>,
+    /// The matrix each of the course's ecosystems had (`None`: not fitted)
+    /// when the results were calculated: a different stored matrix
+    /// re-triggers the calculations (S1 fix 10).
+    #[serde(default)]
+    pub matrices: BTreeMap<EcosystemId, Option<EcosystemMatrixId>>,
 }
 
 impl EngineCourseState {
@@ -26,15 +38,20 @@ impl EngineCourseState {
             course: CourseState::new(id),
             student_clues: BTreeMap::new(),
             teacher_clues: BTreeMap::new(),
+            clock: None,
+            matrices: BTreeMap::new(),
         }
     }
 
-    /// The versioned blob bytes ([`encode_state`]).
+    /// The versioned binary blob bytes
+    /// ([`crate::projection::encode_state_binary`]): several times smaller
+    /// and faster to write than JSON, which matters for large courses.
     pub fn encode(&self) -> Result<Vec<u8>, BlobError> {
-        encode_state(self)
+        encode_state_binary(self)
     }
 
-    /// Reads bytes written by [`EngineCourseState::encode`].
+    /// Reads bytes written by [`EngineCourseState::encode`], or the JSON
+    /// form earlier versions stored.
     pub fn decode(bytes: &[u8]) -> Result<Self, BlobError> {
         decode_state(bytes)
     }

@@ -18,13 +18,16 @@
 //! projection types; storage never depends on them. [`rules`] holds the pure
 //! checks every backend runs inside its write transaction.
 
+mod refit;
 pub mod rules;
 mod types;
 
+pub use refit::*;
 pub use types::*;
 
-use crate::ids::{CourseId, EcosystemId, RequestId};
+use crate::ids::{CourseId, EcosystemId, EcosystemMatrixId, ExerciseGroupId, RequestId};
 use crate::log::{BundleLog, ConsumerName, SequenceNumber, StoreError};
+use crate::scheduler::Instant;
 
 /// Why an engine-store write did not land (nothing of it was stored).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -142,11 +145,81 @@ pub trait EngineStore: BundleLog {
     /// The fitted matrix of `ecosystem`, if any.
     fn matrix(&self, ecosystem: EcosystemId) -> Result<Option<MatrixSlot>, StoreError>;
 
+    /// The uuid of `ecosystem`'s fitted matrix, if any (without reading the
+    /// model, so readers can keep decoded matrices while it is unchanged).
+    fn matrix_id(&self, ecosystem: EcosystemId) -> Result<Option<EcosystemMatrixId>, StoreError> {
+        Ok(self.matrix(ecosystem)?.map(|slot| slot.matrix_uuid))
+    }
+
     /// Replaces the fitted matrix of `ecosystem`.
     fn save_matrix(
         &self,
         ecosystem: EcosystemId,
         slot: &MatrixSlot,
+    ) -> Result<(), EngineStoreError>;
+
+    /// [`EngineStore::commit_course_progress`] that also stores `extras`
+    /// in the same transaction: fitting responses (earlier ones replace
+    /// later ones), group-count increases and the course's schedule. A stale
+    /// commit stores none of it, so a redelivered bundle counts nothing twice.
+    fn commit_course_with(
+        &self,
+        commit: &CourseCommit,
+        extras: &CourseExtras,
+    ) -> Result<CommitOutcome, EngineStoreError>;
+
+    /// Stores a recalculation made without new events (a wake-up or a new
+    /// matrix): state, writes, problems and `extras` land only when the
+    /// consumer's watermark equals `commit.through`, which does not move;
+    /// otherwise nothing is stored and [`CommitOutcome::Stale`] carries the
+    /// stored watermark (zero when there is none).
+    fn commit_course_recalc(
+        &self,
+        commit: &CourseCommit,
+        extras: &CourseExtras,
+    ) -> Result<CommitOutcome, EngineStoreError>;
+
+    /// The schedule `consumer` committed last for `course`.
+    fn course_schedule(
+        &self,
+        consumer: &ConsumerName,
+        course: CourseId,
+    ) -> Result<Option<CourseSchedule>, StoreError>;
+
+    /// Up to `max` courses of `consumer` whose wake-up is at or before `now`,
+    /// earliest first (ties by course uuid).
+    fn due_courses(
+        &self,
+        consumer: &ConsumerName,
+        now: Instant,
+        max: usize,
+    ) -> Result<Vec<CourseId>, StoreError>;
+
+    /// Brings the wake-up of every course (of every consumer) whose schedule
+    /// lists `ecosystem` forward to `at` (a new matrix, S1 fix 10); returns
+    /// how many schedules moved.
+    fn wake_courses_using(
+        &self,
+        ecosystem: EcosystemId,
+        at: Instant,
+    ) -> Result<usize, EngineStoreError>;
+
+    /// The real-response count of each group, in request order (0 when none).
+    fn group_counts(&self, groups: &[ExerciseGroupId]) -> Result<Vec<u64>, StoreError>;
+
+    /// Every stored first real response of `ecosystem`, sorted by
+    /// (student, exercise).
+    fn fit_responses(&self, ecosystem: EcosystemId) -> Result<Vec<FitResponse>, StoreError>;
+
+    /// The refit thresholds saved with `ecosystem`'s matrix, if any.
+    fn refit_thresholds(&self, ecosystem: EcosystemId) -> Result<Option<StateBlob>, StoreError>;
+
+    /// Replaces `ecosystem`'s matrix and refit thresholds together.
+    fn save_refit(
+        &self,
+        ecosystem: EcosystemId,
+        slot: &MatrixSlot,
+        thresholds: &StateBlob,
     ) -> Result<(), EngineStoreError>;
 
     /// One stored result (see [`EngineStore::exercise_results`]).

@@ -48,6 +48,28 @@ pub fn plan_commit(
     }
 }
 
+/// Whether a recalculation made at `through` may be stored: only when the
+/// `current` watermark is exactly `through` (a bundle committed since then
+/// carries newer state; none means the course was never committed).
+///
+/// ```
+/// use biglearn_core::engine_store::{rules::plan_recalc, CommitOutcome};
+/// use biglearn_core::log::SequenceNumber;
+/// let n = |v| SequenceNumber::new(v).unwrap();
+/// assert_eq!(plan_recalc(Some(n(5)), n(5)), CommitOutcome::Committed);
+/// assert_eq!(plan_recalc(Some(n(6)), n(5)), CommitOutcome::Stale { current: n(6) });
+/// assert_eq!(plan_recalc(None, n(5)), CommitOutcome::Stale { current: SequenceNumber::ZERO });
+/// ```
+pub fn plan_recalc(current: Option<SequenceNumber>, through: SequenceNumber) -> CommitOutcome {
+    match current {
+        Some(current) if current == through => CommitOutcome::Committed,
+        Some(current) => CommitOutcome::Stale { current },
+        None => CommitOutcome::Stale {
+            current: SequenceNumber::ZERO,
+        },
+    }
+}
+
 /// Whether an ecosystem state at `through` replaces the stored one at
 /// `current`: only a lower `through` is stale.
 pub fn plan_ecosystem_save(

@@ -5,8 +5,9 @@
 use std::collections::HashMap;
 
 use crate::engine_store::*;
-use crate::ids::{CourseId, EcosystemId, RequestId};
+use crate::ids::{CourseId, EcosystemId, ExerciseGroupId, ExerciseId, RequestId, StudentId};
 use crate::log::{ConsumerName, SequenceNumber, StoreError};
+use crate::scheduler::Instant;
 
 use super::{Inner, MemoryStore};
 
@@ -29,6 +30,10 @@ pub(super) struct EngineTables {
     /// Which row holds each request uuid, per result kind.
     request_uuids: HashMap<(ResultKind, RequestId), ResultKey>,
     problems: HashMap<CourseId, Vec<RecordedProblem>>,
+    fit_responses: HashMap<EcosystemId, HashMap<(StudentId, ExerciseId), FitResponse>>,
+    group_counts: HashMap<ExerciseGroupId, u64>,
+    thresholds: HashMap<EcosystemId, StateBlob>,
+    schedules: HashMap<(ConsumerName, CourseId), CourseSchedule>,
 }
 
 impl EngineTables {
@@ -84,6 +89,49 @@ impl EngineTables {
             self.apply(write, None);
         }
     }
+
+    /// Stores a checked course commit's state, writes, problems and extras.
+    fn store_commit(&mut self, commit: &CourseCommit, extras: &CourseExtras) {
+        let key = (commit.consumer.clone(), commit.course);
+        self.course_states.insert(
+            key.clone(),
+            Snapshot {
+                through: commit.through,
+                blob: commit.state.clone(),
+            },
+        );
+        self.apply_all(&commit.writes);
+        self.problems
+            .entry(commit.course)
+            .or_default()
+            .extend(commit.problems.iter().cloned());
+        for response in &extras.fit_responses {
+            let cells = self.fit_responses.entry(response.ecosystem).or_default();
+            let cell = (response.student, response.exercise);
+            match cells.get(&cell) {
+                Some(old) if !response.precedes(old) => {}
+                _ => {
+                    cells.insert(cell, *response);
+                }
+            }
+        }
+        for (group, increase) in &extras.group_counts {
+            let count = self.group_counts.entry(*group).or_insert(0);
+            *count = count.saturating_add(*increase);
+        }
+        if let Some(schedule) = &extras.schedule {
+            self.schedules.insert(key, schedule.clone());
+        }
+    }
+}
+
+/// The range checks the SQL backends apply to a commit's extras, so every
+/// backend accepts the same calls.
+fn check_extras(extras: &CourseExtras) -> Result<(), EngineStoreError> {
+    for (_, increase) in &extras.group_counts {
+        rules::to_i64("group count increase", *increase)?;
+    }
+    Ok(())
 }
 
 fn contiguous(inner: &Inner, course: CourseId) -> Option<SequenceNumber> {
@@ -108,6 +156,14 @@ impl EngineStore for MemoryStore {
         &self,
         commit: &CourseCommit,
     ) -> Result<CommitOutcome, EngineStoreError> {
+        self.commit_course_with(commit, &CourseExtras::default())
+    }
+
+    fn commit_course_with(
+        &self,
+        commit: &CourseCommit,
+        extras: &CourseExtras,
+    ) -> Result<CommitOutcome, EngineStoreError> {
         let mut inner = self.write("commit_course_progress")?;
         let key = (commit.consumer.clone(), commit.course);
         let current = inner.watermarks.get(&key).copied();
@@ -121,22 +177,125 @@ impl EngineStore for MemoryStore {
             return Ok(outcome);
         }
         rules::check_writes(&commit.writes)?;
-        inner.watermarks.insert(key.clone(), commit.through);
-        let engine = &mut inner.engine;
-        engine.course_states.insert(
-            key,
-            Snapshot {
-                through: commit.through,
-                blob: commit.state.clone(),
-            },
-        );
-        engine.apply_all(&commit.writes);
-        engine
-            .problems
-            .entry(commit.course)
-            .or_default()
-            .extend(commit.problems.iter().cloned());
+        check_extras(extras)?;
+        inner.watermarks.insert(key, commit.through);
+        inner.engine.store_commit(commit, extras);
         Ok(CommitOutcome::Committed)
+    }
+
+    fn commit_course_recalc(
+        &self,
+        commit: &CourseCommit,
+        extras: &CourseExtras,
+    ) -> Result<CommitOutcome, EngineStoreError> {
+        let mut inner = self.write("commit_course_recalc")?;
+        let key = (commit.consumer.clone(), commit.course);
+        let current = inner.watermarks.get(&key).copied();
+        let outcome = rules::plan_recalc(current, commit.through);
+        if outcome != CommitOutcome::Committed {
+            return Ok(outcome);
+        }
+        rules::check_writes(&commit.writes)?;
+        check_extras(extras)?;
+        inner.engine.store_commit(commit, extras);
+        Ok(CommitOutcome::Committed)
+    }
+
+    fn course_schedule(
+        &self,
+        consumer: &ConsumerName,
+        course: CourseId,
+    ) -> Result<Option<CourseSchedule>, StoreError> {
+        let inner = self.read("course_schedule")?;
+        Ok(inner
+            .engine
+            .schedules
+            .get(&(consumer.clone(), course))
+            .cloned())
+    }
+
+    fn due_courses(
+        &self,
+        consumer: &ConsumerName,
+        now: Instant,
+        max: usize,
+    ) -> Result<Vec<CourseId>, StoreError> {
+        let inner = self.read("due_courses")?;
+        let mut due: Vec<(Instant, CourseId)> = inner
+            .engine
+            .schedules
+            .iter()
+            .filter(|((c, _), _)| c == consumer)
+            .filter_map(|((_, course), s)| s.wake_at.filter(|w| *w <= now).map(|w| (w, *course)))
+            .collect();
+        due.sort();
+        Ok(due.into_iter().take(max).map(|(_, c)| c).collect())
+    }
+
+    fn wake_courses_using(
+        &self,
+        ecosystem: EcosystemId,
+        at: Instant,
+    ) -> Result<usize, EngineStoreError> {
+        let mut inner = self.write("wake_courses_using")?;
+        let mut moved = 0;
+        for schedule in inner.engine.schedules.values_mut() {
+            if schedule.ecosystems.contains(&ecosystem) && schedule.wake_at.map_or(true, |w| w > at)
+            {
+                schedule.wake_at = Some(at);
+                moved += 1;
+            }
+        }
+        Ok(moved)
+    }
+
+    fn group_counts(&self, groups: &[ExerciseGroupId]) -> Result<Vec<u64>, StoreError> {
+        let inner = self.read("group_counts")?;
+        Ok(groups
+            .iter()
+            .map(|g| inner.engine.group_counts.get(g).copied().unwrap_or(0))
+            .collect())
+    }
+
+    fn fit_responses(&self, ecosystem: EcosystemId) -> Result<Vec<FitResponse>, StoreError> {
+        let inner = self.read("fit_responses")?;
+        let mut rows: Vec<FitResponse> = inner
+            .engine
+            .fit_responses
+            .get(&ecosystem)
+            .map(|cells| cells.values().copied().collect())
+            .unwrap_or_default();
+        rows.sort_by_key(|r| (r.student, r.exercise));
+        Ok(rows)
+    }
+
+    fn refit_thresholds(&self, ecosystem: EcosystemId) -> Result<Option<StateBlob>, StoreError> {
+        let inner = self.read("refit_thresholds")?;
+        Ok(inner.engine.thresholds.get(&ecosystem).cloned())
+    }
+
+    fn matrix_id(
+        &self,
+        ecosystem: EcosystemId,
+    ) -> Result<Option<crate::ids::EcosystemMatrixId>, StoreError> {
+        let inner = self.read("matrix_id")?;
+        Ok(inner.engine.matrices.get(&ecosystem).map(|s| s.matrix_uuid))
+    }
+
+    fn save_refit(
+        &self,
+        ecosystem: EcosystemId,
+        slot: &MatrixSlot,
+        thresholds: &StateBlob,
+    ) -> Result<(), EngineStoreError> {
+        rules::to_i64("response_count_threshold", slot.response_count_threshold)?;
+        let mut inner = self.write("save_refit")?;
+        inner.engine.matrices.insert(ecosystem, slot.clone());
+        inner
+            .engine
+            .thresholds
+            .insert(ecosystem, thresholds.clone());
+        Ok(())
     }
 
     fn write_results(&self, writes: &[ResultWrite]) -> Result<(), EngineStoreError> {

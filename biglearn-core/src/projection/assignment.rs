@@ -380,7 +380,7 @@ impl CourseState {
             }
         }
         if body.is_real_response {
-            self.record_first_real(body, at);
+            self.record_first_real(body, at, changes);
         }
         let changed = previous != Some(stored);
         self.responses.insert(body.trial_uuid, stored);
@@ -394,7 +394,12 @@ impl CourseState {
         }
     }
 
-    fn record_first_real(&mut self, body: &RecordResponse, at: Instant) {
+    fn record_first_real(
+        &mut self,
+        body: &RecordResponse,
+        at: Instant,
+        changes: &mut CourseChanges,
+    ) {
         let first = FirstResponse {
             response: body.response_uuid,
             trial: body.trial_uuid,
@@ -409,6 +414,18 @@ impl CourseState {
             Some(old) if (old.responded_at, old.response) <= (at, body.response_uuid) => {}
             _ => {
                 by_exercise.insert(body.exercise_uuid, first);
+                // The store keeps the earliest per (ecosystem, student,
+                // exercise), across courses.
+                changes
+                    .fit_responses
+                    .push(crate::engine_store::FitResponse {
+                        ecosystem: body.ecosystem_uuid,
+                        student: body.student_uuid,
+                        exercise: body.exercise_uuid,
+                        responded_at: at,
+                        response: body.response_uuid,
+                        is_correct: body.is_correct,
+                    });
             }
         }
     }

@@ -49,6 +49,10 @@ pub struct CourseChanges {
     /// Preparations whose precompute (the prepared ecosystem's default
     /// ordering and re-mapped CLUE rows) must run (S1 fix 11).
     pub preparations: BTreeSet<PreparationId>,
+    /// First real responses per (ecosystem, student, exercise) that are new
+    /// or earlier than the stored ones: the refit's data (F4).
+    #[serde(default)]
+    pub fit_responses: Vec<crate::engine_store::FitResponse>,
 }
 
 impl CourseChanges {
@@ -63,6 +67,7 @@ impl CourseChanges {
             *self.group_response_counts.entry(group).or_insert(0) += count;
         }
         self.preparations.extend(other.preparations);
+        self.fit_responses.extend(other.fit_responses);
         if other.ecosystem_changed.is_some() {
             self.ecosystem_changed = other.ecosystem_changed;
         }
@@ -77,6 +82,7 @@ impl CourseChanges {
             && self.group_response_counts.is_empty()
             && self.ecosystem_changed.is_none()
             && self.preparations.is_empty()
+            && self.fit_responses.is_empty()
     }
 }
 

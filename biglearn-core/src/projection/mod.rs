@@ -57,7 +57,7 @@ mod roster;
 mod views;
 
 pub use assignment::{AssignmentState, FirstResponse, TrialResponse, TrialState};
-pub use blob::{decode_state, encode_state, BlobError, STATE_VERSION};
+pub use blob::{decode_state, encode_state, encode_state_binary, BlobError, STATE_VERSION};
 pub use changes::{CourseChanges, ExerciseGroupCounts, GroupCount};
 pub use course::{CourseState, ParkedEcosystemUpdate, Preparation, StoredMapping};
 pub use ecosystem::{

@@ -13,8 +13,10 @@ use crate::log::{BundleLimits, SequenceNumber};
 use super::fixtures::*;
 
 mod concurrency;
+mod refit;
 mod results;
 pub use concurrency::*;
+pub use refit::*;
 pub use results::*;
 
 /// What the engine checks run on: a store, or a store plus whatever must
@@ -535,6 +537,10 @@ macro_rules! __engine_conformance_checks {
             engine_external_conflicts_reject_the_call,
             engine_problem_log_keeps_latest,
             engine_concurrent_commits_land_once,
+            engine_commit_extras_land_once,
+            engine_recalc_commit_needs_the_watermark,
+            engine_wake_up_queue,
+            engine_refit_saves_matrix_and_thresholds,
         ] }
     };
 }

@@ -58,6 +58,7 @@ macro_rules! __conformance_checks {
             fetch_caps_bytes_with_big_event,
             fetch_ecosystem_streams,
             open_gaps_are_listed_and_filled,
+            gap_first_seen_times_are_stable,
             bundles_are_contiguous_and_stop_at_gaps,
             bundles_confirm_is_monotonic_and_clamped,
             bundles_redeliver_until_confirmed,

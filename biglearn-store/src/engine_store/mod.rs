@@ -14,15 +14,18 @@
 //! transaction is rolled back, and the caller gets the rejection.
 
 mod conv;
+mod refit_schema;
 
 use std::cell::RefCell;
 
 use biglearn_core::engine_store::{
-    ClueKey, ClueResult, CommitOutcome, CourseCommit, EngineStore, EngineStoreError, ExerciseKey,
-    ExerciseResult, ExternalUpdate, MatrixSlot, ProblemLog, ResultWrite, Snapshot,
+    ClueKey, ClueResult, CommitOutcome, CourseCommit, CourseExtras, CourseSchedule, EngineStore,
+    EngineStoreError, ExerciseKey, ExerciseResult, ExternalUpdate, FitResponse, MatrixSlot,
+    ProblemLog, ResultWrite, Snapshot, StateBlob,
 };
-use biglearn_core::ids::{CourseId, EcosystemId};
+use biglearn_core::ids::{CourseId, EcosystemId, EcosystemMatrixId, ExerciseGroupId};
 use biglearn_core::log::{ConsumerName, StoreError};
+use biglearn_core::scheduler::Instant;
 
 use crate::error::TxError;
 use crate::store::{Backend, SqlStore};
@@ -33,6 +36,7 @@ mod sqlite_queries {
     /// The connection type the shared queries run on.
     type Conn = diesel::SqliteConnection;
     include!("shared_queries.rs");
+    include!("refit_queries.rs");
 }
 
 /// The engine queries, compiled for PostgreSQL.
@@ -40,6 +44,7 @@ mod pg_queries {
     /// The connection type the shared queries run on.
     type Conn = diesel::PgConnection;
     include!("shared_queries.rs");
+    include!("refit_queries.rs");
 }
 
 /// Turns a rejection into a rollback, keeping the rejection in `rejected`.
@@ -184,5 +189,98 @@ impl EngineStore for SqlStore {
         slot: &MatrixSlot,
     ) -> Result<(), EngineStoreError> {
         engine_write!(self, "saving a matrix", save_matrix(ecosystem, slot))
+    }
+
+    fn commit_course_with(
+        &self,
+        commit: &CourseCommit,
+        extras: &CourseExtras,
+    ) -> Result<CommitOutcome, EngineStoreError> {
+        engine_write!(
+            self,
+            "committing course progress",
+            commit_course_with(commit, extras)
+        )
+    }
+
+    fn commit_course_recalc(
+        &self,
+        commit: &CourseCommit,
+        extras: &CourseExtras,
+    ) -> Result<CommitOutcome, EngineStoreError> {
+        engine_write!(
+            self,
+            "committing a course recalculation",
+            commit_course_recalc(commit, extras)
+        )
+    }
+
+    fn course_schedule(
+        &self,
+        consumer: &ConsumerName,
+        course: CourseId,
+    ) -> Result<Option<CourseSchedule>, StoreError> {
+        engine_read!(
+            self,
+            "reading a course schedule",
+            course_schedule(consumer, course)
+        )
+    }
+
+    fn due_courses(
+        &self,
+        consumer: &ConsumerName,
+        now: Instant,
+        max: usize,
+    ) -> Result<Vec<CourseId>, StoreError> {
+        engine_read!(self, "listing due courses", due_courses(consumer, now, max))
+    }
+
+    fn wake_courses_using(
+        &self,
+        ecosystem: EcosystemId,
+        at: Instant,
+    ) -> Result<usize, EngineStoreError> {
+        engine_write!(
+            self,
+            "waking the courses of an ecosystem",
+            wake_courses_using(ecosystem, at)
+        )
+    }
+
+    fn group_counts(&self, groups: &[ExerciseGroupId]) -> Result<Vec<u64>, StoreError> {
+        if groups.is_empty() {
+            return Ok(Vec::new());
+        }
+        engine_read!(self, "reading group counts", group_counts(groups))
+    }
+
+    fn fit_responses(&self, ecosystem: EcosystemId) -> Result<Vec<FitResponse>, StoreError> {
+        engine_read!(self, "reading fitting responses", fit_responses(ecosystem))
+    }
+
+    fn refit_thresholds(&self, ecosystem: EcosystemId) -> Result<Option<StateBlob>, StoreError> {
+        engine_read!(
+            self,
+            "reading refit thresholds",
+            refit_thresholds(ecosystem)
+        )
+    }
+
+    fn matrix_id(&self, ecosystem: EcosystemId) -> Result<Option<EcosystemMatrixId>, StoreError> {
+        engine_read!(self, "reading a matrix uuid", matrix_id(ecosystem))
+    }
+
+    fn save_refit(
+        &self,
+        ecosystem: EcosystemId,
+        slot: &MatrixSlot,
+        thresholds: &StateBlob,
+    ) -> Result<(), EngineStoreError> {
+        engine_write!(
+            self,
+            "saving a refit",
+            save_refit(ecosystem, slot, thresholds)
+        )
     }
 }

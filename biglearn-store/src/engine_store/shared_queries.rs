@@ -122,12 +122,19 @@ pub(crate) fn commit_course(conn: &mut Conn, commit: &CourseCommit) -> QResult<C
         let current = watermark(conn, &commit.consumer, &course_uuid)?.unwrap_or(commit.through);
         return Ok(CommitOutcome::Stale { current });
     }
-    let key = (commit.consumer.as_str(), course_uuid.as_slice());
+    store_course_rows(conn, commit, &course_uuid)?;
+    Ok(CommitOutcome::Committed)
+}
+
+/// Replaces the course state and stores the writes and problems of a
+/// commit whose watermark check passed.
+fn store_course_rows(conn: &mut Conn, commit: &CourseCommit, course_uuid: &[u8]) -> QResult<()> {
+    let key = (commit.consumer.as_str(), course_uuid);
     diesel::delete(course_states::table.find(key)).execute(conn)?;
     diesel::insert_into(course_states::table)
         .values((
             course_states::consumer.eq(commit.consumer.as_str()),
-            course_states::course_uuid.eq(&course_uuid),
+            course_states::course_uuid.eq(course_uuid),
             course_states::applied_through.eq(commit.through.as_i64()),
             course_states::format_version.eq(i64::from(commit.state.format_version)),
             course_states::state.eq(&commit.state.bytes),
@@ -142,7 +149,7 @@ pub(crate) fn commit_course(conn: &mut Conn, commit: &CourseCommit) -> QResult<C
     for problem in &commit.problems {
         diesel::insert_into(problems::table)
             .values((
-                problems::course_uuid.eq(&course_uuid),
+                problems::course_uuid.eq(course_uuid),
                 problems::sequence_number.eq(problem.sequence_number.as_i64()),
                 problems::event_type.eq(&problem.event_type),
                 problems::kind.eq(&problem.kind),
@@ -150,7 +157,7 @@ pub(crate) fn commit_course(conn: &mut Conn, commit: &CourseCommit) -> QResult<C
             ))
             .execute(conn)?;
     }
-    Ok(CommitOutcome::Committed)
+    Ok(())
 }
 
 /// Replaces (or deletes) one result; `request_uuid` is the row's new uuid.

@@ -1,0 +1,312 @@
+//! Recalculating one course: shared by bundle processing and wake-ups, plus
+//! the wake-up pass of a step and the refit entry points of [`Engine`].
+
+use std::collections::{BTreeMap, HashMap};
+
+use uuid::Uuid;
+
+use super::algs::{Matrices, MatrixCache};
+use super::ecosystems::EcosystemCache;
+use super::recalc::{self, Outcome};
+use super::refit::{self, RefitError, RefitReport};
+use super::wake::{ecosystems_of, matrix_changes, next_wake, time_changes};
+use super::{Dirty, Engine, EngineCourseState, EngineError, StepReport};
+use crate::engine_store::{
+    CommitOutcome, CourseCommit, CourseExtras, CourseSchedule, EngineStore, FitResponse,
+    RecordedProblem, StateBlob,
+};
+use crate::ids::{CourseId, EcosystemId, ExerciseId, StudentId};
+use crate::log::SequenceNumber;
+use crate::projection::STATE_VERSION;
+use crate::scheduler::{seed_from_ids, Instant};
+use crate::sparfa::fit::FitOptions;
+
+/// How many due courses one step wakes at most.
+const WAKE_BATCH: usize = 64;
+
+/// How many decoded course states an engine keeps between steps.
+const COURSE_CACHE: usize = 64;
+
+/// Decoded course states by course, each with the watermark it reflects;
+/// valid while the consumer's watermark is still that one (this engine is
+/// the only writer of its consumer's courses).
+#[derive(Debug, Default)]
+pub(super) struct CourseCache {
+    states: HashMap<CourseId, (SequenceNumber, EngineCourseState)>,
+}
+
+impl CourseCache {
+    /// The cached state of `course` if it reflects exactly `through`.
+    pub(super) fn take(
+        &mut self,
+        course: CourseId,
+        through: Option<SequenceNumber>,
+    ) -> Option<EngineCourseState> {
+        let (cached, state) = self.states.remove(&course)?;
+        (Some(cached) == through).then_some(state)
+    }
+
+    /// Keeps `state` as reflecting `through`.
+    pub(super) fn put(
+        &mut self,
+        course: CourseId,
+        through: SequenceNumber,
+        state: EngineCourseState,
+    ) {
+        if self.states.len() >= COURSE_CACHE && !self.states.contains_key(&course) {
+            if let Some(evict) = self.states.keys().next().copied() {
+                self.states.remove(&evict);
+            }
+        }
+        self.states.insert(course, (through, state));
+    }
+}
+
+/// The first real responses and group-count increases of a bundle, merged
+/// (the earliest response per (ecosystem, student, exercise)).
+#[derive(Debug, Default)]
+pub(super) struct BundleExtras {
+    fit: BTreeMap<(EcosystemId, StudentId, ExerciseId), FitResponse>,
+    groups: BTreeMap<crate::ids::ExerciseGroupId, u64>,
+}
+
+impl BundleExtras {
+    /// Adds one event's changes.
+    pub(super) fn add(&mut self, changes: &crate::projection::CourseChanges) {
+        for response in &changes.fit_responses {
+            let key = (response.ecosystem, response.student, response.exercise);
+            match self.fit.get(&key) {
+                Some(old) if !response.precedes(old) => {}
+                _ => {
+                    self.fit.insert(key, *response);
+                }
+            }
+        }
+        for (group, increase) in &changes.group_response_counts {
+            *self.groups.entry(*group).or_insert(0) += increase;
+        }
+    }
+
+    /// The store's form, with the course's schedule.
+    pub(super) fn into_extras(self, schedule: CourseSchedule) -> CourseExtras {
+        CourseExtras {
+            fit_responses: self.fit.into_values().collect(),
+            group_counts: self.groups.into_iter().collect(),
+            schedule: Some(schedule),
+        }
+    }
+}
+
+/// Adds what time and matrices changed to `dirty` (at `at`), recalculates,
+/// and moves the state's clock and matrices forward. Returns the result
+/// changes and the course's new schedule.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn calculate(
+    store: &impl EngineStore,
+    ecosystems: &EcosystemCache,
+    cache: &mut MatrixCache,
+    state: &mut EngineCourseState,
+    mut dirty: Dirty,
+    at: SequenceNumber,
+    now: Instant,
+    salt: Option<Uuid>,
+) -> Result<(Outcome, CourseSchedule), crate::log::StoreError> {
+    let matrices = Matrices::load_cached(store, &state.course, cache)?;
+    let stored = matrices.ids();
+    dirty.mark(&time_changes(&state.course, state.clock, now), at);
+    dirty.mark(&matrix_changes(&state.course, &state.matrices, &stored), at);
+    let outcome =
+        recalc::recalculate_salted(state, ecosystems.catalog(), &matrices, &dirty, now, salt);
+    state.clock = Some(state.clock.map_or(now, |c| c.max(now)));
+    let used = ecosystems_of(&state.course);
+    state.matrices = used.iter().map(|e| (*e, stored.get(e).copied())).collect();
+    let schedule = CourseSchedule {
+        wake_at: next_wake(&state.course, now),
+        ecosystems: used,
+    };
+    Ok((outcome, schedule))
+}
+
+/// The failures of a calculation as recorded problems.
+pub(super) fn failure_problems(
+    failures: Vec<String>,
+    at: SequenceNumber,
+    event_type: &str,
+) -> impl Iterator<Item = RecordedProblem> + '_ {
+    failures.into_iter().map(move |message| RecordedProblem {
+        sequence_number: at,
+        event_type: event_type.to_owned(),
+        kind: "calculation_failed".to_owned(),
+        message,
+    })
+}
+
+impl Engine {
+    /// Recalculates the courses whose wake-up is at or before `now` (a
+    /// feedback or due date passed, or a matrix they use was refitted) and
+    /// stores the results without moving the watermark. A course that got
+    /// new events since is left to its bundle (the commit is stale).
+    pub fn wake_due(
+        &mut self,
+        store: &impl EngineStore,
+        now: Instant,
+        report: &mut StepReport,
+    ) -> Result<(), EngineError> {
+        let due = store
+            .due_courses(&self.consumer, now, WAKE_BATCH)
+            .map_err(|e| self.store_error(e))?;
+        for course in due {
+            self.wake_course(store, course, now, report)?;
+        }
+        Ok(())
+    }
+
+    fn wake_course(
+        &mut self,
+        store: &impl EngineStore,
+        course: CourseId,
+        now: Instant,
+        report: &mut StepReport,
+    ) -> Result<(), EngineError> {
+        let watermark = store
+            .confirmed(&self.consumer, course)
+            .map_err(|e| self.store_error(e))?;
+        let Some(through) = watermark else {
+            return Ok(());
+        };
+        let course_name = format!("course {course}");
+        let mut state = match self.courses.take(course, Some(through)) {
+            Some(state) => state,
+            None => {
+                let Some(snapshot) = store
+                    .course_state(&self.consumer, course)
+                    .map_err(|e| self.store_error(e))?
+                else {
+                    return Ok(());
+                };
+                if snapshot.through != through {
+                    return Ok(());
+                }
+                EngineCourseState::decode(&snapshot.blob.bytes).map_err(|source| {
+                    EngineError::Blob {
+                        consumer: self.consumer.clone(),
+                        what: course_name.clone(),
+                        source,
+                    }
+                })?
+            }
+        };
+        let salt = seed_from_ids(
+            "biglearn.engine.wake",
+            &[Uuid::from_u64_pair(0, now.as_micros() as u64)],
+        )
+        .uuid();
+        let (outcome, schedule) = calculate(
+            store,
+            &self.ecosystems,
+            &mut self.matrices,
+            &mut state,
+            Dirty::default(),
+            through,
+            now,
+            Some(salt),
+        )
+        .map_err(|e| self.store_error(e))?;
+        let problems: Vec<RecordedProblem> =
+            failure_problems(outcome.failures, through, "wake_up").collect();
+        let bytes = state.encode().map_err(|source| EngineError::Blob {
+            consumer: self.consumer.clone(),
+            what: course_name.clone(),
+            source,
+        })?;
+        let commit = CourseCommit {
+            consumer: self.consumer.clone(),
+            course,
+            through,
+            state: StateBlob {
+                format_version: STATE_VERSION,
+                bytes,
+            },
+            writes: outcome.writes,
+            problems,
+        };
+        let extras = CourseExtras {
+            schedule: Some(schedule),
+            ..CourseExtras::default()
+        };
+        match store
+            .commit_course_recalc(&commit, &extras)
+            .map_err(|source| EngineError::Write {
+                consumer: self.consumer.clone(),
+                what: format!("{course_name} recalculated at its wake-up"),
+                source,
+            })? {
+            CommitOutcome::Committed => {
+                report.courses_recalculated += 1;
+                report.result_writes += commit.writes.len();
+                report.problems += commit.problems.len();
+                self.courses.put(course, through, state);
+            }
+            CommitOutcome::Stale { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// The imported ecosystems that need a refit (never fitted, or a group
+    /// reached its threshold floor(1.1·count)+1), after syncing the
+    /// ecosystem states.
+    pub fn pending_refits(
+        &mut self,
+        store: &impl EngineStore,
+    ) -> Result<Vec<EcosystemId>, RefitError> {
+        self.ecosystems
+            .sync(store, &self.consumer)
+            .map_err(|e| RefitError::Sync(Box::new(e)))?;
+        refit::pending_refits(store, self.ecosystems.catalog().values())
+    }
+
+    /// Refits `ecosystem` with SPARFA's size-scaled default weights (see
+    /// [`Engine::refit_with`] and [`refit::refit_ecosystem`]).
+    pub fn refit(
+        &mut self,
+        store: &impl EngineStore,
+        ecosystem: EcosystemId,
+        now: Instant,
+    ) -> Result<RefitReport, RefitError> {
+        self.refit_inner(store, ecosystem, now, None)
+    }
+
+    /// Refits `ecosystem` on its stored first real responses, saves the
+    /// matrix and wakes the courses using it at `now` (their next step
+    /// recalculates with the new matrix, S1 fix 10). Runs outside the step:
+    /// a server may call [`refit::refit_ecosystem`] on another thread with
+    /// an ecosystem state of its own.
+    pub fn refit_with(
+        &mut self,
+        store: &impl EngineStore,
+        ecosystem: EcosystemId,
+        now: Instant,
+        options: &FitOptions,
+    ) -> Result<RefitReport, RefitError> {
+        self.refit_inner(store, ecosystem, now, Some(options))
+    }
+
+    fn refit_inner(
+        &mut self,
+        store: &impl EngineStore,
+        ecosystem: EcosystemId,
+        now: Instant,
+        options: Option<&FitOptions>,
+    ) -> Result<RefitReport, RefitError> {
+        if self.ecosystems.get(ecosystem).is_none() {
+            self.ecosystems
+                .sync(store, &self.consumer)
+                .map_err(|e| RefitError::Sync(Box::new(e)))?;
+        }
+        let state = self
+            .ecosystems
+            .get(ecosystem)
+            .ok_or(RefitError::UnknownEcosystem { ecosystem })?;
+        refit::refit_ecosystem(store, state, now, options)
+    }
+}

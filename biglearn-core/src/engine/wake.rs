@@ -1,0 +1,129 @@
+//! What changes a course's results without a new event: time passing a
+//! feedback or due date (scheduler.md §3.2 student-CLUE hiding, §2.2
+//! anti-cheating, §1.6(a) student history), and a new matrix for one of the
+//! course's ecosystems (S1 fix 10, F4).
+//!
+//! Both are functions of the course state, the stored matrices and `now`,
+//! so results stay deterministic: the state remembers the latest `now` it
+//! was calculated at ([`super::EngineCourseState::clock`]) and the matrices
+//! used; [`time_changes`] marks what the dates passed since then affect, and
+//! [`next_wake`] is the instant the store keeps for the wake-up queue.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::ids::{EcosystemId, EcosystemMatrixId};
+use crate::projection::{AssignmentState, CourseChanges, CourseState};
+use crate::scheduler::Instant;
+
+/// The instants at which an assignment changes what is visible or allowed:
+/// feedback becoming visible (student CLUEs, S3), `due_at` and
+/// `feedback_at` passing (anti-cheating, past-due history).
+fn instants(assignment: &AssignmentState) -> impl Iterator<Item = Instant> {
+    [
+        assignment.feedback_visible_at(),
+        assignment.due_at.as_ref().map(Instant::from),
+        assignment.feedback_at.as_ref().map(Instant::from),
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// What dates passing in `(since, now]` make dirty: for each assignment
+/// with such a date, the student's CLUEs and worst areas and the student's
+/// assignments that need PEs or SPEs. Teacher CLUEs use every response
+/// whatever its feedback date, so time does not change them. With no
+/// `since` (never calculated), nothing.
+pub fn time_changes(course: &CourseState, since: Option<Instant>, now: Instant) -> CourseChanges {
+    let mut changes = CourseChanges::default();
+    let Some(since) = since else {
+        return changes;
+    };
+    if now <= since {
+        return changes;
+    }
+    let mut students = BTreeSet::new();
+    for assignment in course.assignments.values() {
+        if assignment.is_deleted {
+            continue;
+        }
+        if instants(assignment).any(|t| since < t && t <= now) {
+            students.insert(assignment.student);
+        }
+    }
+    for student in students {
+        if !course.students.contains_key(&student) {
+            continue;
+        }
+        changes.student_clues.insert(student);
+        changes.worst_areas.insert(student);
+        for id in course
+            .assignments_by_student
+            .get(&student)
+            .into_iter()
+            .flatten()
+        {
+            if course
+                .assignments
+                .get(id)
+                .is_some_and(|a| a.needs_pes() || a.needs_spes())
+            {
+                changes.assignment_exercises.insert(*id);
+            }
+        }
+    }
+    changes
+}
+
+/// The earliest date after `now` at which [`time_changes`] would mark
+/// something, if any.
+pub fn next_wake(course: &CourseState, now: Instant) -> Option<Instant> {
+    course
+        .assignments
+        .values()
+        .filter(|a| !a.is_deleted && course.students.contains_key(&a.student))
+        .flat_map(instants)
+        .filter(|t| *t > now)
+        .min()
+}
+
+/// Every ecosystem the course's results are computed in: current, initial,
+/// prepared, of its assignments and of its responses; sorted.
+pub fn ecosystems_of(course: &CourseState) -> Vec<EcosystemId> {
+    let mut ids: Vec<EcosystemId> = Vec::new();
+    ids.extend(course.current_ecosystem);
+    ids.extend(course.initial_ecosystem);
+    ids.extend(course.preparations.values().map(|p| p.ecosystem));
+    ids.extend(course.assignments.values().map(|a| a.ecosystem));
+    ids.extend(course.responses.values().map(|r| r.ecosystem));
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// What a change of stored matrices makes dirty: when an ecosystem the
+/// results were calculated in now has another matrix (or its first), every
+/// CLUE and worst area and every assignment that needs PEs or SPEs (the
+/// matrix orders exercises and computes CLUEs for all of them). Ecosystems
+/// new to the course are left to the events that brought them.
+pub fn matrix_changes(
+    course: &CourseState,
+    used: &BTreeMap<EcosystemId, Option<EcosystemMatrixId>>,
+    stored: &BTreeMap<EcosystemId, EcosystemMatrixId>,
+) -> CourseChanges {
+    let mut changes = CourseChanges::default();
+    if used
+        .iter()
+        .all(|(ecosystem, old)| stored.get(ecosystem) == old.as_ref())
+    {
+        return changes;
+    }
+    course.mark_everyone(&mut changes);
+    changes.assignment_exercises.extend(
+        course
+            .assignments
+            .iter()
+            .filter(|(_, a)| a.needs_pes() || a.needs_spes())
+            .map(|(id, _)| *id),
+    );
+    changes
+}
