@@ -14,3 +14,6 @@
 
 pub use biglearn_core as core;
 pub use biglearn_store as store;
+
+#[cfg(feature = "server")]
+pub mod server;

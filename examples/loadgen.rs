@@ -1,0 +1,328 @@
+//! Open-loop load generator for the biglearn server (issue 5):
+//! `cargo run --release --example loadgen -- --url http://127.0.0.1:3000
+//! --token T --rate 3000 --duration 30 --students 1000 --courses 10`.
+//!
+//! Sets up an ecosystem, courses, rosters and one assignment per student,
+//! then sends single-response record_responses calls on a fixed schedule
+//! (arrivals are never slowed by a slow server; latency is measured from
+//! the scheduled time), with per-course sequence numbers like Tutor and ~1%
+//! retried duplicates. Failed sends are retried with the same uuid and
+//! number, as Tutor does, so no gap is left behind. Meanwhile it samples
+//! freshness: every `--freshness-every-ms` a probe student, alone in a
+//! probe course, answers once; freshness is the time from that answer's
+//! acknowledgement until fetch_student_clues for the probe student reports
+//! `Biglearn-Lag-Events: 0`, i.e. the engine has processed that answer
+//! (the probe course gets no other events, so lag 0 means exactly that).
+
+#[path = "loadgen/client.rs"]
+mod client;
+#[path = "loadgen/world.rs"]
+mod world;
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use client::Api;
+use world::{World, TRIALS};
+
+#[derive(Debug, Parser)]
+#[command(about = "Open-loop load generator for the biglearn server")]
+struct Args {
+    /// Server base URL.
+    #[arg(long, default_value = "http://127.0.0.1:3000")]
+    url: String,
+    /// Biglearn-Api-Token.
+    #[arg(long, env = "BIGLEARN_API_TOKEN", hide_env_values = true)]
+    token: String,
+    /// Target record_responses requests per second.
+    #[arg(long, default_value_t = 1000.0)]
+    rate: f64,
+    /// Seconds of load.
+    #[arg(long, default_value_t = 10.0)]
+    duration: f64,
+    /// Students (each with one assignment).
+    #[arg(long, default_value_t = 1000)]
+    students: u64,
+    /// Courses (students are spread over them).
+    #[arg(long, default_value_t = 10)]
+    courses: u64,
+    /// Percentage of requests re-sent as duplicates.
+    #[arg(long, default_value_t = 1.0)]
+    duplicate_percent: f64,
+    /// One freshness sample per this many milliseconds.
+    #[arg(long, default_value_t = 100)]
+    freshness_every_ms: u64,
+    /// Most requests in flight (one keep-alive connection each); later
+    /// arrivals wait for a slot, and their wait counts in their latency.
+    #[arg(long, default_value_t = 256)]
+    connections: usize,
+    /// Client worker threads.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+}
+
+#[derive(Default)]
+struct Stats {
+    latencies_us: Mutex<Vec<u64>>,
+    freshness_us: Mutex<Vec<u64>>,
+    errors: Mutex<BTreeMap<String, u64>>,
+    ok: AtomicU64,
+    duplicates: AtomicU64,
+    freshness_timeouts: AtomicU64,
+}
+
+impl Stats {
+    fn error(&self, what: String) {
+        *self
+            .errors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(what)
+            .or_default() += 1;
+    }
+}
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.threads.max(1))
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: could not start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    if args.courses == 0 || args.students < args.courses || args.rate <= 0.0 {
+        return Err("need --courses ≥ 1, --students ≥ --courses and --rate > 0".into());
+    }
+    let api = Api::new(&args.url, &args.token, args.connections.max(1));
+    let world = Arc::new(World::new(args.courses, args.students));
+    let next_seq = setup(&api, &world).await?;
+    let stats = Arc::new(Stats::default());
+    let started = Instant::now();
+    let total = (args.rate * args.duration).round() as u64;
+    let mut sent = 0u64;
+    let mut handles = Vec::with_capacity(total as usize);
+    let sample_every = Duration::from_millis(args.freshness_every_ms.max(1));
+    let probe = {
+        // Its own connections: probes never queue behind the load.
+        let api = Api::new(&args.url, &args.token, 2);
+        let (world, stats) = (Arc::clone(&world), Arc::clone(&stats));
+        let probe_seq = Arc::clone(&next_seq);
+        let until = started + Duration::from_secs_f64(args.duration);
+        tokio::spawn(async move {
+            let mut n = 0u64;
+            while Instant::now() < until {
+                let student = world.probe_student();
+                let seq =
+                    probe_seq[world.course_of(student) as usize].fetch_add(1, Ordering::Relaxed);
+                let body = world.response_body(student, n % TRIALS, seq, n % 2 == 0);
+                n += 1;
+                if let Some(acked) = send(&api, &body, Instant::now(), &stats).await {
+                    freshness(&api, &world, student, acked, &stats).await;
+                }
+                tokio::time::sleep(sample_every).await;
+            }
+        })
+    };
+    while sent < total {
+        let elapsed = started.elapsed().as_secs_f64();
+        let due = ((elapsed * args.rate) as u64 + 1).min(total);
+        while sent < due {
+            let scheduled = started + Duration::from_secs_f64(sent as f64 / args.rate);
+            let r = splitmix(sent);
+            let student = r % world.students;
+            let trial = (r >> 20) % TRIALS;
+            let duplicate = ((r >> 40) % 10_000) as f64 / 100.0 < args.duplicate_percent;
+            let seq = next_seq[world.course_of(student) as usize].fetch_add(1, Ordering::Relaxed);
+            let body = world.response_body(student, trial, seq, (r >> 50) % 2 == 0);
+            let (api, stats) = (api.clone(), Arc::clone(&stats));
+            handles.push(tokio::spawn(async move {
+                let acked = send(&api, &body, scheduled, &stats).await;
+                if duplicate && acked.is_some() {
+                    stats.duplicates.fetch_add(1, Ordering::Relaxed);
+                    send(&api, &body, Instant::now(), &stats).await;
+                }
+            }));
+            sent += 1;
+        }
+        tokio::time::sleep(Duration::from_micros(500)).await;
+    }
+    let send_window = started.elapsed();
+    let _ = probe.await;
+    for handle in handles {
+        let _ = handle.await;
+    }
+    report(&args, &stats, sent, send_window, started.elapsed());
+    Ok(())
+}
+
+/// Creates the world (the regular courses and the probe course); returns
+/// each course's next sequence number.
+async fn setup(api: &Api, world: &World) -> Result<Arc<Vec<AtomicU64>>, String> {
+    api.must("create_ecosystem", &world.ecosystem_body())
+        .await?;
+    let mut next = Vec::new();
+    for c in 0..=world.courses {
+        api.must("create_course", &world.course_body(c)).await?;
+        let students: Vec<u64> = (0..=world.students)
+            .filter(|s| world.course_of(*s) == c)
+            .collect();
+        let mut seq = 1;
+        for chunk in students.chunks(1000) {
+            let roster = world.roster_item(c, seq, chunk);
+            api.must("update_rosters", &serde_json::json!({"rosters": [roster]}))
+                .await?;
+            seq += 1;
+        }
+        for chunk in students.chunks(1000) {
+            let items: Vec<_> = chunk
+                .iter()
+                .enumerate()
+                .map(|(i, s)| world.assignment_item(*s, seq + i as u64))
+                .collect();
+            seq += chunk.len() as u64;
+            api.must(
+                "create_update_assignments",
+                &serde_json::json!({"assignments": items}),
+            )
+            .await?;
+        }
+        next.push(AtomicU64::new(seq));
+    }
+    eprintln!(
+        "setup: 1 ecosystem, {} courses, {} students, {} assignments (+1 probe course and student)",
+        world.courses, world.students, world.students
+    );
+    Ok(Arc::new(next))
+}
+
+/// Sends until a 2xx (at most 20 tries, same uuid and number); records the
+/// latency of the first attempt from its scheduled time and every error.
+async fn send(
+    api: &Api,
+    body: &serde_json::Value,
+    scheduled: Instant,
+    stats: &Stats,
+) -> Option<Instant> {
+    for attempt in 0..20u32 {
+        match api.post("record_responses", body).await {
+            Ok(reply) if reply.status == 200 => {
+                let now = Instant::now();
+                if attempt == 0 {
+                    let us = now.saturating_duration_since(scheduled).as_micros() as u64;
+                    stats
+                        .latencies_us
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(us);
+                }
+                stats.ok.fetch_add(1, Ordering::Relaxed);
+                return Some(now);
+            }
+            Ok(reply) => stats.error(format!("HTTP {}", reply.status)),
+            Err(e) => stats.error(e.split(':').next().unwrap_or("transport").to_owned()),
+        }
+        tokio::time::sleep(Duration::from_millis(10 << attempt.min(6))).await;
+    }
+    None
+}
+
+/// Time from the ack until a read for the student reports lag 0.
+async fn freshness(api: &Api, world: &World, student: u64, acked: Instant, stats: &Stats) {
+    let body = world.clue_read(student);
+    while acked.elapsed() < Duration::from_secs(30) {
+        if let Ok(reply) = api.post("fetch_student_clues", &body).await {
+            if reply.status == 200 && reply.lag == Some(0) {
+                let us = acked.elapsed().as_micros() as u64;
+                stats
+                    .freshness_us
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(us);
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stats.freshness_timeouts.fetch_add(1, Ordering::Relaxed);
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1] as f64 / 1000.0
+}
+
+fn report(args: &Args, stats: &Stats, sent: u64, window: Duration, total: Duration) {
+    let mut latencies = stats
+        .latencies_us
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    latencies.sort_unstable();
+    let mut fresh = stats
+        .freshness_us
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    fresh.sort_unstable();
+    let ok = stats.ok.load(Ordering::Relaxed);
+    let errors = stats
+        .errors
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
+    let error_count: u64 = errors.values().sum();
+    let achieved = ok as f64 / total.as_secs_f64();
+    println!(
+        "target: {:.0} req/s for {:.0} s; scheduled {sent} requests in {:.2} s (+{} duplicates)",
+        args.rate,
+        args.duration,
+        window.as_secs_f64(),
+        stats.duplicates.load(Ordering::Relaxed)
+    );
+    println!(
+        "latency ms (from scheduled send): p50 {:.2} p99 {:.2} p99.9 {:.2} max {:.2} (n={})",
+        percentile(&latencies, 50.0),
+        percentile(&latencies, 99.0),
+        percentile(&latencies, 99.9),
+        latencies.last().map_or(f64::NAN, |m| *m as f64 / 1000.0),
+        latencies.len()
+    );
+    println!("errors: {error_count} {errors:?}");
+    println!(
+        "freshness ms: p50 {:.1} p99 {:.1} (n={}, timeouts {})",
+        percentile(&fresh, 50.0),
+        percentile(&fresh, 99.0),
+        fresh.len(),
+        stats.freshness_timeouts.load(Ordering::Relaxed)
+    );
+    println!("achieved requests/s: {achieved:.0}");
+}

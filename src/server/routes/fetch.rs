@@ -1,0 +1,256 @@
+//! The consumer endpoints: fetch_*_metadatas (api.md §4.8), fetch_*_events
+//! (§4.7, the store runs the fair-fetch rules) and
+//! fetch_course_ecosystem_statuses (§5.4, with the data-key bug fixed).
+
+use serde_json::{json, Value};
+
+use biglearn_core::events::{
+    parse_fetch_course_events, parse_fetch_course_metadatas, parse_fetch_ecosystem_events,
+    parse_fetch_ecosystem_metadatas, PrepareCourseEcosystem, UpdateCourseEcosystem, WireEvent,
+};
+use biglearn_core::ids::{CourseId, EcosystemId, EventId};
+use biglearn_core::log::{
+    Event, EventLog, EventType, FetchQuery, FetchRequest, SequenceNumber, StoreError, StreamId,
+    StreamKind,
+};
+
+use crate::server::input::{array, uuid_text, Errors, Obj, MAX_ITEMS};
+use crate::server::{ApiError, App, Reply};
+
+/// fetch_course_metadatas / fetch_ecosystem_metadatas.
+pub fn metadatas(app: &App, kind: StreamKind, body: &Value) -> Result<Reply, ApiError> {
+    let query = match kind {
+        StreamKind::Course => parse_fetch_course_metadatas(body)?,
+        StreamKind::Ecosystem => parse_fetch_ecosystem_metadatas(body)?,
+    };
+    let rows = app
+        .store
+        .fetch_metadatas(
+            kind,
+            query.metadata_sequence_number_offset,
+            query.max_num_metadatas,
+        )
+        .map_err(ApiError::store("fetching metadata"))?;
+    let list: Vec<Value> = rows
+        .iter()
+        .map(|row| match kind {
+            StreamKind::Course => json!({
+                "uuid": row.stream.uuid().hyphenated().to_string(),
+                "initial_ecosystem_uuid": row.initial_ecosystem.map(|e| e.to_string()),
+                "metadata_sequence_number": row.metadata_sequence_number,
+            }),
+            StreamKind::Ecosystem => json!({
+                "uuid": row.stream.uuid().hyphenated().to_string(),
+                "metadata_sequence_number": row.metadata_sequence_number,
+            }),
+        })
+        .collect();
+    let key = match kind {
+        StreamKind::Course => "course_responses",
+        StreamKind::Ecosystem => "ecosystem_responses",
+    };
+    Ok(Reply::json(json!({ key: list })))
+}
+
+/// fetch_course_events / fetch_ecosystem_events.
+pub fn events(app: &App, kind: StreamKind, body: &Value) -> Result<Reply, ApiError> {
+    let (query, list_key, stream_key, answer_key) = match kind {
+        StreamKind::Course => (
+            parse_fetch_course_events(body)?,
+            "course_event_requests",
+            "course_uuid",
+            "course_event_responses",
+        ),
+        StreamKind::Ecosystem => (
+            parse_fetch_ecosystem_events(body)?,
+            "ecosystem_event_requests",
+            "ecosystem_uuid",
+            "ecosystem_event_responses",
+        ),
+    };
+    let responses = app
+        .store
+        .fetch_events(&query)
+        .map_err(ApiError::store("fetching events"))?;
+    let mut list = Vec::with_capacity(responses.len());
+    for (index, response) in responses.iter().enumerate() {
+        let events = response
+            .events
+            .iter()
+            .map(event_json)
+            .collect::<Result<Vec<Value>, StoreError>>()
+            .map_err(ApiError::store("reading stored event data"))?;
+        let stream_echo = body
+            .get(list_key)
+            .and_then(|items| items.get(index))
+            .and_then(|item| item.get(stream_key))
+            .cloned()
+            .unwrap_or(Value::Null);
+        list.push(json!({
+            "request_uuid": response.request_uuid,
+            stream_key: stream_echo,
+            "events": events,
+            "is_gap": response.is_gap,
+            "is_end": response.is_end,
+        }));
+    }
+    Ok(Reply::json(json!({ answer_key: list })))
+}
+
+fn event_json(event: &Event) -> Result<Value, StoreError> {
+    let data = event.data.to_value().map_err(|e| {
+        StoreError::Corrupt(format!("event {} has invalid data: {e}", event.event_id))
+    })?;
+    Ok(json!({
+        "sequence_number": event.sequence_number.get(),
+        "event_uuid": event.event_id.to_string(),
+        "event_type": event.event_type.name(),
+        "event_data": data,
+    }))
+}
+
+/// fetch_course_ecosystem_statuses (api.md §5.4).
+pub fn course_ecosystem_statuses(app: &App, body: &Value) -> Result<Reply, ApiError> {
+    const KEYS: [&str; 2] = ["request_uuid", "course_uuids"];
+    let mut errs = Errors::default();
+    let parsed = Obj::new(body, biglearn_core::events::JsonPath::root(), &mut errs).and_then(|o| {
+        let request = o.required(&mut errs, KEYS[0], uuid_text);
+        let courses = o.required(&mut errs, KEYS[1], |v, p, e| {
+            array(v, p, e, MAX_ITEMS, uuid_text)
+        });
+        o.reject_unknown(&mut errs, &KEYS);
+        request?;
+        courses
+    });
+    let courses = errs.finish(parsed)?;
+    let mut list = Vec::with_capacity(courses.len());
+    for (uuid, raw) in courses {
+        let status = course_status(app, CourseId::from_uuid(uuid))
+            .map_err(ApiError::store("reading course events"))?;
+        let mut status = status;
+        if let Value::Object(map) = &mut status {
+            map.insert("course_uuid".into(), Value::String(raw));
+        }
+        list.push(status);
+    }
+    Ok(Reply::json(json!({ "course_statuses": list })))
+}
+
+fn ecosystem_status(
+    app: &App,
+    ecosystem: Option<EcosystemId>,
+    prepared: bool,
+) -> Result<Value, StoreError> {
+    let Some(ecosystem) = ecosystem else {
+        return Ok(json!({
+            "ecosystem_uuid": null,
+            "ecosystem_is_known": false,
+            "ecosystem_is_prepared": false,
+            "precompute_is_complete": false,
+        }));
+    };
+    let known = app
+        .store
+        .event(EventId::from_uuid(*ecosystem.as_uuid()))?
+        .is_some_and(|e| e.event_type == EventType::CreateEcosystem);
+    Ok(json!({
+        "ecosystem_uuid": ecosystem.to_string(),
+        "ecosystem_is_known": known,
+        "ecosystem_is_prepared": prepared,
+        "precompute_is_complete": false,
+    }))
+}
+
+fn course_status(app: &App, course: CourseId) -> Result<Value, StoreError> {
+    let created = app
+        .store
+        .event(EventId::from_uuid(*course.as_uuid()))?
+        .filter(|e| {
+            e.event_type == EventType::CreateCourse && e.stream == StreamId::Course(course)
+        });
+    let initial = match &created {
+        Some(event) => Some(
+            biglearn_core::events::CreateCourse::from_event(event)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                .ecosystem_uuid,
+        ),
+        None => None,
+    };
+    let (prepares, updates) = course_changes(app, course)?;
+    let latest_update = updates.last();
+    let current_prep = latest_update.and_then(|u| {
+        prepares
+            .iter()
+            .find(|p| p.preparation_uuid == u.preparation_uuid)
+    });
+    let applied_through = latest_update.map(|u| u.sequence_number);
+    let pending = prepares
+        .iter()
+        .rev()
+        .find(|p| applied_through.map_or(true, |through| p.sequence_number > through));
+    let current = match current_prep {
+        Some(prep) => ecosystem_status(app, Some(prep.next_ecosystem_uuid), true)?,
+        None => ecosystem_status(app, initial, false)?,
+    };
+    let next = match pending {
+        Some(prep) => ecosystem_status(app, Some(prep.next_ecosystem_uuid), true)?,
+        None => ecosystem_status(app, None, false)?,
+    };
+    Ok(json!({
+        "course_uuid": course.to_string(),
+        "course_is_known": created.is_some(),
+        "current_ecosystem_preparation_uuid": pending.map(|p| p.preparation_uuid.to_string()),
+        "current_ecosystem_status": current,
+        "next_ecosystem_status": next,
+    }))
+}
+
+/// The course's prepare and update_course_ecosystem events, ascending, up
+/// to its end or first gap.
+fn course_changes(
+    app: &App,
+    course: CourseId,
+) -> Result<(Vec<PrepareCourseEcosystem>, Vec<UpdateCourseEcosystem>), StoreError> {
+    let mut prepares = Vec::new();
+    let mut updates = Vec::new();
+    let mut offset = SequenceNumber::ZERO;
+    loop {
+        let query = FetchQuery {
+            requests: vec![FetchRequest {
+                request_uuid: String::new(),
+                stream: StreamId::Course(course),
+                sequence_number_offset: offset,
+                event_types: [
+                    EventType::PrepareCourseEcosystem,
+                    EventType::UpdateCourseEcosystem,
+                ]
+                .into_iter()
+                .collect(),
+            }],
+            max_num_events: 1000,
+        };
+        let Some(response) = app.store.fetch_events(&query)?.pop() else {
+            break;
+        };
+        for event in &response.events {
+            let corrupt =
+                |e: biglearn_core::events::EventDataError| StoreError::Corrupt(e.to_string());
+            match event.event_type {
+                EventType::PrepareCourseEcosystem => {
+                    prepares.push(PrepareCourseEcosystem::from_event(event).map_err(corrupt)?)
+                }
+                EventType::UpdateCourseEcosystem => {
+                    updates.push(UpdateCourseEcosystem::from_event(event).map_err(corrupt)?)
+                }
+                _ => {}
+            }
+        }
+        match response.events.last() {
+            Some(last) if !response.is_end && !response.is_gap => {
+                offset = last.sequence_number.next();
+            }
+            _ => break,
+        }
+    }
+    Ok((prepares, updates))
+}

@@ -1,0 +1,228 @@
+//! Course-level changes through HTTP: exercise exclusions (api.md §8.1
+//! item 52) and course ecosystem changes with their statuses (items 35–45,
+//! §8.3 preparation from another course).
+#![cfg(feature = "server")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod server_support;
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+use server_support::*;
+
+fn seqs(response: &Value) -> Vec<u64> {
+    response["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["sequence_number"].as_u64().unwrap())
+        .collect()
+}
+
+#[test]
+fn s8_1_item_52_exclusions_store_one_event_with_the_list() {
+    let server = TestServer::new();
+    server.post("/create_course", course_body(1, 1)).ok();
+    let mut seq = 1;
+    // Three rounds: the later ones run with 8 and 16 earlier exclusion
+    // events in the stream.
+    for _round in 0..3 {
+        for given in [0u64, 1, 10, 100] {
+            for path in [
+                "/update_globally_excluded_exercises",
+                "/update_course_excluded_exercises",
+            ] {
+                let body = exclusions_body(1, seq, 1000 + seq, given);
+                let answer = server.post(path, body.clone()).ok();
+                assert_eq!(answer, json!({"status": "success"}));
+                let events = server.course_events(&id(COURSE, 1), seq);
+                assert_eq!(events["events"][0]["sequence_number"], seq);
+                assert_eq!(
+                    events["events"][0]["event_data"]["exclusions"],
+                    body["exclusions"]
+                );
+                seq += 1;
+            }
+        }
+    }
+    assert_eq!(server.count_course_events(&id(COURSE, 1)) as u64, seq);
+}
+
+fn prepare(c: u64, seq: u64, p: u64, next_eco: u64) -> Value {
+    json!({
+        "preparation_uuid": id(REQUEST, p),
+        "course_uuid": id(COURSE, c),
+        "sequence_number": seq,
+        "next_ecosystem_uuid": id(ECO, next_eco),
+        "ecosystem_map": {
+            "from_ecosystem_uuid": id(ECO, 1),
+            "to_ecosystem_uuid": id(ECO, next_eco),
+            "book_container_mappings": [{"from_book_container_uuid": id(BOOK, 11), "to_book_container_uuid": id(BOOK, next_eco * 10 + 1)}],
+            "exercise_mappings": [],
+        },
+        "prepared_at": T0,
+    })
+}
+
+fn update_eco(c: u64, seq: u64, request: u64, p: u64) -> Value {
+    json!({
+        "request_uuid": id(REQUEST, request),
+        "course_uuid": id(COURSE, c),
+        "sequence_number": seq,
+        "preparation_uuid": id(REQUEST, p),
+        "updated_at": T0,
+    })
+}
+
+fn statuses(server: &TestServer, courses: &[u64]) -> Vec<Value> {
+    server
+        .post(
+            "/fetch_course_ecosystem_statuses",
+            json!({"request_uuid": id(REQUEST, 77), "course_uuids": courses.iter().map(|c| id(COURSE, *c)).collect::<Vec<_>>()}),
+        )
+        .ok()["course_statuses"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+#[test]
+fn s8_1_items_35_to_45_course_ecosystem_changes_and_statuses() {
+    let server = TestServer::new();
+    server
+        .post("/create_ecosystem", ecosystem_body(1, json!({})))
+        .ok();
+    server
+        .post("/create_ecosystem", ecosystem_body(2, json!({})))
+        .ok();
+    // Item 41: unknown course.
+    let unknown = &statuses(&server, &[1])[0];
+    assert_eq!(unknown["course_uuid"], id(COURSE, 1));
+    assert_eq!(unknown["course_is_known"], false);
+    assert_eq!(unknown["current_ecosystem_preparation_uuid"], Value::Null);
+    assert_eq!(
+        unknown["current_ecosystem_status"]["ecosystem_uuid"],
+        Value::Null
+    );
+    assert_eq!(
+        unknown["next_ecosystem_status"]["ecosystem_is_known"],
+        false
+    );
+    server.post("/create_course", course_body(1, 1)).ok();
+    // Item 42: known course, no preparation.
+    let known = &statuses(&server, &[1])[0];
+    assert_eq!(known["course_is_known"], true);
+    assert_eq!(
+        known["current_ecosystem_status"]["ecosystem_uuid"],
+        id(ECO, 1)
+    );
+    assert_eq!(
+        known["current_ecosystem_status"]["ecosystem_is_known"],
+        true
+    );
+    assert_eq!(
+        known["current_ecosystem_status"]["ecosystem_is_prepared"],
+        false
+    );
+    assert_eq!(
+        known["next_ecosystem_status"]["ecosystem_uuid"],
+        Value::Null
+    );
+    // Items 36, 35: prepare stored with ecosystem_uuid renamed; a replay
+    // stores nothing new.
+    let accepted = server
+        .post("/prepare_course_ecosystem", prepare(1, 1, 50, 2))
+        .ok();
+    assert_eq!(accepted, json!({"status": "accepted"}));
+    server
+        .post("/prepare_course_ecosystem", prepare(1, 1, 50, 2))
+        .ok();
+    let events = server.course_events(&id(COURSE, 1), 1);
+    assert_eq!(seqs(&events), vec![1]);
+    let data = &events["events"][0]["event_data"];
+    assert_eq!(data["ecosystem_uuid"], id(ECO, 2));
+    assert_eq!(data["ecosystem_map"], prepare(1, 1, 50, 2)["ecosystem_map"]);
+    // Item 43: pending preparation reported.
+    let pending = &statuses(&server, &[1])[0];
+    assert_eq!(
+        pending["current_ecosystem_preparation_uuid"],
+        id(REQUEST, 50)
+    );
+    assert_eq!(
+        pending["current_ecosystem_status"]["ecosystem_uuid"],
+        id(ECO, 1)
+    );
+    assert_eq!(
+        pending["next_ecosystem_status"]["ecosystem_uuid"],
+        id(ECO, 2)
+    );
+    assert_eq!(
+        pending["next_ecosystem_status"]["ecosystem_is_prepared"],
+        true
+    );
+    assert_eq!(
+        pending["next_ecosystem_status"]["precompute_is_complete"],
+        false
+    );
+    // Items 37, 39 and §8.3: unknown preparation, another course's
+    // preparation (no event), known preparation (event stored).
+    server.post("/create_course", course_body(2, 1)).ok();
+    server
+        .post("/prepare_course_ecosystem", prepare(2, 1, 60, 2))
+        .ok();
+    let answer = server
+        .post(
+            "/update_course_ecosystems",
+            json!({"update_requests": [
+                update_eco(1, 2, 51, 99),
+                update_eco(1, 2, 52, 60),
+                update_eco(1, 2, 53, 50),
+            ]}),
+        )
+        .ok();
+    assert_eq!(
+        answer,
+        json!({"update_responses": [
+            {"request_uuid": id(REQUEST, 51), "update_status": "preparation_unknown"},
+            {"request_uuid": id(REQUEST, 52), "update_status": "preparation_unknown"},
+            {"request_uuid": id(REQUEST, 53), "update_status": "updated_but_unready"},
+        ]})
+    );
+    let events = server.course_events(&id(COURSE, 1), 2);
+    assert_eq!(seqs(&events), vec![2]);
+    assert_eq!(events["events"][0]["event_uuid"], id(REQUEST, 53));
+    // Item 45: the update made, the prepared ecosystem is current.
+    let updated = &statuses(&server, &[1, 2]);
+    assert_eq!(
+        updated[0]["current_ecosystem_preparation_uuid"],
+        Value::Null
+    );
+    assert_eq!(
+        updated[0]["current_ecosystem_status"]["ecosystem_uuid"],
+        id(ECO, 2)
+    );
+    assert_eq!(
+        updated[0]["current_ecosystem_status"]["ecosystem_is_prepared"],
+        true
+    );
+    assert_eq!(
+        updated[0]["next_ecosystem_status"]["ecosystem_uuid"],
+        Value::Null
+    );
+    assert_eq!(
+        updated[1]["current_ecosystem_preparation_uuid"],
+        id(REQUEST, 60)
+    );
+    // A conflicting update (used number) → 422, nothing stored.
+    let conflict = server.post(
+        "/update_course_ecosystems",
+        json!({"update_requests": [update_eco(1, 99, 54, 99), update_eco(1, 1, 55, 50)]}),
+    );
+    assert_eq!(conflict.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        conflict.errors()[0].starts_with("update_requests[1]: "),
+        "{:?}",
+        conflict.errors()
+    );
+    assert_eq!(server.count_course_events(&id(COURSE, 1)), 3);
+}
