@@ -119,7 +119,6 @@ fn s1_fix_13_a_parked_course_is_idle_until_its_preparation_arrives() {
 /// ecosystem; the switch then finds them ready. (The readiness mark behind
 /// `updated_and_ready` has no engine API yet, so only the rows are checked.)
 #[test]
-#[ignore = "needs S1 fix 11 (precompute on prepare_course_ecosystem): engine work in progress"]
 fn s1_fix_11_prepare_precomputes_the_remapped_clue_rows() {
     let mut events = base_events();
     events.push(Asg::new(1, 1).event(2));
@@ -144,6 +143,42 @@ fn s1_fix_11_prepare_precomputes_the_remapped_clue_rows() {
     for n in ALGORITHMS {
         assert!(student_clue(&store, 1, 11, n).is_some(), "{n}");
         assert_eq!(student_clue(&store, 1, 1, n), None, "old rows retired: {n}");
+    }
+}
+
+/// S1 fix 11 with S2: the precomputed rows of the prepared ecosystem depend
+/// only on the events, not on how they were cut into bundles, and an answer
+/// after the preparation reaches them.
+#[test]
+fn s1_fix_11_precomputed_rows_do_not_depend_on_bundle_cuts() {
+    let mut events = base_events();
+    events.push(Asg::new(1, 1).event(2));
+    events.push(prepare(3, 1, 1, 2, &[(0, 10), (1, 11), (2, 12)]));
+    events.push(Resp::new(1, 101, 1, 1).event(4));
+    let whole = store_with(true, &events);
+    run(&whole);
+    let one_by_one = store_with(true, &events);
+    let mut engine = biglearn_core::engine::Engine::new(
+        consumer(),
+        biglearn_core::log::BundleLimits {
+            max_events_per_bundle: 1,
+            ..biglearn_core::log::BundleLimits::default()
+        },
+    );
+    engine
+        .run_until_idle(&one_by_one, day(30), 100)
+        .expect("engine step succeeds");
+    assert_eq!(results(&one_by_one), results(&whole));
+
+    // Before the answer student 1 has no response, so neither ecosystem has
+    // a CLUE row; the answer after the preparation creates both.
+    let before = store_with(true, &events[..events.len() - 1]);
+    run(&before);
+    for n in ALGORITHMS {
+        assert_eq!(student_clue(&before, 1, 11, n), None, "{n}");
+        assert!(student_clue(&whole, 1, 1, n).is_some(), "{n}");
+        let prepared = student_clue(&whole, 1, 11, n).expect("precomputed student CLUE");
+        assert_eq!(prepared.clue_data.ecosystem_uuid, Some(eco(2)), "{n}");
     }
 }
 

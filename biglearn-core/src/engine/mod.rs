@@ -46,6 +46,7 @@
 //! [`refit::refit_ecosystem`]) and wake the courses they affect.
 
 pub mod algs;
+mod clue_owner;
 mod course;
 pub mod ecosystems;
 pub mod recalc;
@@ -163,6 +164,12 @@ pub struct Dirty {
     pub student_clues: BTreeMap<StudentId, SequenceNumber>,
     /// Course containers whose teacher CLUEs must be recalculated.
     pub teacher_clues: BTreeMap<CourseContainerId, SequenceNumber>,
+    /// Students whose CLUE rows in the prepared ecosystem only must be
+    /// (pre)computed: a preparation arrived (S1 fix 11).
+    pub prepared_student_clues: BTreeMap<StudentId, SequenceNumber>,
+    /// Course containers whose teacher CLUE rows in the prepared ecosystem
+    /// only must be (pre)computed (S1 fix 11).
+    pub prepared_teacher_clues: BTreeMap<CourseContainerId, SequenceNumber>,
 }
 
 impl Dirty {
@@ -179,6 +186,26 @@ impl Dirty {
         }
         for id in &changes.teacher_clues {
             self.teacher_clues.insert(*id, at);
+        }
+    }
+
+    /// Marks the prepared-ecosystem CLUE rows of every student and course
+    /// container of `course` when `changes` holds a preparation (S1 fix 11);
+    /// the current rows keep their calculations.
+    pub fn mark_preparations(
+        &mut self,
+        course: &crate::projection::CourseState,
+        changes: &CourseChanges,
+        at: SequenceNumber,
+    ) {
+        if changes.preparations.is_empty() {
+            return;
+        }
+        for id in course.students.keys() {
+            self.prepared_student_clues.insert(*id, at);
+        }
+        for id in course.containers.keys() {
+            self.prepared_teacher_clues.insert(*id, at);
         }
     }
 }
@@ -308,6 +335,7 @@ impl Engine {
         for event in &bundle.events {
             let changes = state.course.apply(event, self.ecosystems.catalog());
             dirty.mark(&changes, event.sequence_number);
+            dirty.mark_preparations(&state.course, &changes, event.sequence_number);
             extras.add(&changes);
         }
         let mut problems: Vec<RecordedProblem> =

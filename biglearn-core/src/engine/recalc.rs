@@ -13,15 +13,13 @@ use std::collections::{BTreeSet, HashMap};
 use uuid::Uuid;
 
 use super::algs::{pe_names, spe_names, Algorithms, Builtin, Matrices};
+use super::clue_owner::{merged, ClueOwner, Marks};
 use super::{Dirty, EngineCourseState};
 use crate::engine_store::{
     AlgorithmName, ClueData, ClueKey, ClueResult, ClueTarget, ExerciseKey, ExerciseResult,
     ExerciseTarget, ResultWrite, SpyInfo,
 };
-use crate::ids::{
-    AssignmentId, BookContainerId, CalculationId, CourseContainerId, CourseId, ExerciseId,
-    StudentId,
-};
+use crate::ids::{AssignmentId, BookContainerId, CalculationId, CourseId, ExerciseId, StudentId};
 use crate::log::SequenceNumber;
 use crate::projection::{ClueInput, CourseViews, EcosystemCatalog};
 use crate::scheduler::{
@@ -101,80 +99,50 @@ pub fn recalculate_salted(
     for (assignment, at) in &dirty.assignments {
         ctx.assignment(*assignment, *at, &mut out);
     }
+    let pending = views.pending_ecosystem();
     // Student CLUEs first: worst areas reuse them instead of recomputing.
-    for (student, at) in &dirty.student_clues {
-        let inputs = if views.course().students.contains_key(student) {
-            views.student_clues(*student, now)
+    for (student, marks) in merged(&dirty.student_clues, &dirty.prepared_student_clues) {
+        let enrolled = views.course().students.contains_key(&student);
+        // Without a full mark these only tell which current rows stay.
+        let current = if enrolled {
+            views.student_clues(student, now)
         } else {
             Vec::new()
         };
-        let old = student_clues.remove(student).unwrap_or_default();
-        let owner = ClueOwner::Student(*student, vec![*student]);
-        let new = ctx.clues(&owner, &inputs, &old, *at, &mut out);
+        let next = match pending {
+            Some(ecosystem) if enrolled => views.student_clues_in(student, ecosystem, now),
+            _ => Vec::new(),
+        };
+        let old = student_clues.remove(&student).unwrap_or_default();
+        let owner = ClueOwner::Student(student, vec![student]);
+        let new = ctx.owner_clues(&owner, &current, next, &old, marks, &mut out);
         if !new.is_empty() {
-            student_clues.insert(*student, new);
+            student_clues.insert(student, new);
         }
     }
     for (student, at) in &dirty.worst_areas {
         ctx.worst_areas(*student, *at, &mut out);
     }
-    for (container, at) in &dirty.teacher_clues {
+    for (container, marks) in merged(&dirty.teacher_clues, &dirty.prepared_teacher_clues) {
         let students: Vec<StudentId> = views
             .course()
             .containers
-            .get(container)
+            .get(&container)
             .map(|node| node.students.iter().copied().collect())
             .unwrap_or_default();
-        let inputs = views.teacher_clues(*container, now);
-        let old = teacher_clues.remove(container).unwrap_or_default();
-        let owner = ClueOwner::Teacher(*container, students);
-        let new = ctx.clues(&owner, &inputs, &old, *at, &mut out);
+        let current = views.teacher_clues(container, now);
+        let next = match pending {
+            Some(ecosystem) => views.teacher_clues_in(container, ecosystem, now),
+            None => Vec::new(),
+        };
+        let old = teacher_clues.remove(&container).unwrap_or_default();
+        let owner = ClueOwner::Teacher(container, students);
+        let new = ctx.owner_clues(&owner, &current, next, &old, marks, &mut out);
         if !new.is_empty() {
-            teacher_clues.insert(*container, new);
+            teacher_clues.insert(container, new);
         }
     }
     out
-}
-
-/// Whose CLUEs: the target owner and the students they cover.
-enum ClueOwner {
-    Student(StudentId, Vec<StudentId>),
-    Teacher(CourseContainerId, Vec<StudentId>),
-}
-
-impl ClueOwner {
-    fn target(&self, book_container: BookContainerId) -> ClueTarget {
-        match self {
-            ClueOwner::Student(student, _) => ClueTarget::Student {
-                student: *student,
-                book_container,
-            },
-            ClueOwner::Teacher(course_container, _) => ClueTarget::Teacher {
-                course_container: *course_container,
-                book_container,
-            },
-        }
-    }
-
-    fn students(&self) -> &[StudentId] {
-        match self {
-            ClueOwner::Student(_, students) | ClueOwner::Teacher(_, students) => students,
-        }
-    }
-
-    fn kind(&self) -> &'static str {
-        match self {
-            ClueOwner::Student(..) => "student_clue",
-            ClueOwner::Teacher(..) => "teacher_clue",
-        }
-    }
-
-    fn uuid(&self) -> Uuid {
-        match self {
-            ClueOwner::Student(student, _) => (*student).into(),
-            ClueOwner::Teacher(container, _) => (*container).into(),
-        }
-    }
 }
 
 struct Context<'v, 'c, 'm> {
@@ -495,13 +463,54 @@ impl Context<'_, '_, '_> {
         })
     }
 
-    /// Writes the CLUEs of `inputs` for both algorithms, retires the rows of
-    /// `old` containers that are gone, and returns the containers written.
+    /// Writes an owner's CLUEs per `marks`: the `current` ecosystem's rows
+    /// on a full recalculation (otherwise they stay as they are) and the
+    /// prepared ecosystem's rows `next` (S1 fix 11; a container the current
+    /// ecosystem also has keeps its current row), at the later of both
+    /// marks so the uuids do not depend on bundle cuts. Retires the rows of
+    /// `old` containers that are gone; returns the containers kept.
+    fn owner_clues(
+        &self,
+        owner: &ClueOwner,
+        current: &[ClueInput],
+        next: Vec<ClueInput>,
+        old: &BTreeSet<BookContainerId>,
+        marks: Marks,
+        out: &mut Outcome,
+    ) -> BTreeSet<BookContainerId> {
+        let current_bcs: BTreeSet<BookContainerId> =
+            current.iter().map(|i| i.book_container).collect();
+        let mut written = match marks.full {
+            Some(at) => self.clues(owner, current, at, out),
+            None => old.intersection(&current_bcs).copied().collect(),
+        };
+        if let Some(at) = marks.full.max(marks.prepared) {
+            let next: Vec<ClueInput> = next
+                .into_iter()
+                .filter(|i| !current_bcs.contains(&i.book_container))
+                .collect();
+            written.extend(self.clues(owner, &next, at, out));
+        }
+        for book_container in old.difference(&written) {
+            for algorithm in pe_names() {
+                out.writes.push(ResultWrite::Clue {
+                    key: ClueKey {
+                        target: owner.target(*book_container),
+                        algorithm,
+                    },
+                    result: None,
+                });
+            }
+        }
+        written
+    }
+
+    /// Writes the CLUEs of `inputs` for both algorithms and returns the
+    /// containers written.
     fn clues(
         &self,
         owner: &ClueOwner,
         inputs: &[ClueInput],
-        old: &BTreeSet<BookContainerId>,
         at: SequenceNumber,
         out: &mut Outcome,
     ) -> BTreeSet<BookContainerId> {
@@ -539,17 +548,6 @@ impl Context<'_, '_, '_> {
                 }
             }
             written.insert(input.book_container);
-        }
-        for book_container in old.difference(&written) {
-            for algorithm in pe_names() {
-                out.writes.push(ResultWrite::Clue {
-                    key: ClueKey {
-                        target: owner.target(*book_container),
-                        algorithm,
-                    },
-                    result: None,
-                });
-            }
         }
         written
     }

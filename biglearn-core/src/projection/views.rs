@@ -23,7 +23,7 @@ use crate::scheduler::{
 pub struct ClueInput {
     /// The target book container, in `ecosystem`.
     pub book_container: BookContainerId,
-    /// The course's current ecosystem.
+    /// The course's current ecosystem (or a prepared one, S1 fix 11).
     pub ecosystem: EcosystemId,
     /// The CLUE's exercises (CLUE pools of the target and every container
     /// mapping to it, minus exclusions — S1 fix 7).
@@ -214,15 +214,67 @@ impl<'a> CourseViews<'a> {
             .collect()
     }
 
+    /// The ecosystem of the latest preparation from the current ecosystem
+    /// that the course has not switched to yet, when it is imported: its
+    /// re-mapped CLUE rows are kept ready before the switch (S1 fix 11).
+    pub fn pending_ecosystem(&self) -> Option<EcosystemId> {
+        let current = self.course.current_ecosystem?;
+        self.course
+            .preparations
+            .values()
+            .filter(|p| p.from_ecosystem == current && p.ecosystem != current)
+            .max_by_key(|p| p.sequence_number)
+            .map(|p| p.ecosystem)
+            .filter(|e| self.views.contains_key(e))
+    }
+
+    /// [`CourseViews::student_clues`] re-mapped into `ecosystem` instead of
+    /// the current one (the prepared ecosystem's rows, S1 fix 11).
+    pub fn student_clues_in(
+        &self,
+        student: StudentId,
+        ecosystem: EcosystemId,
+        now: Instant,
+    ) -> Vec<ClueInput> {
+        let students = BTreeSet::from([student]);
+        self.clue_inputs_in(&students, ClueAudience::Student, ecosystem, now)
+    }
+
+    /// [`CourseViews::teacher_clues`] re-mapped into `ecosystem` instead of
+    /// the current one (the prepared ecosystem's rows, S1 fix 11).
+    pub fn teacher_clues_in(
+        &self,
+        container: CourseContainerId,
+        ecosystem: EcosystemId,
+        now: Instant,
+    ) -> Vec<ClueInput> {
+        match self.course.containers.get(&container) {
+            Some(node) if !node.students.is_empty() => {
+                self.clue_inputs_in(&node.students, ClueAudience::Teacher, ecosystem, now)
+            }
+            _ => Vec::new(),
+        }
+    }
+
     fn clue_inputs(
         &self,
         students: &BTreeSet<StudentId>,
         audience: ClueAudience,
         now: Instant,
     ) -> Vec<ClueInput> {
-        let Some(current) = self.course.current_ecosystem else {
-            return Vec::new();
-        };
+        match self.course.current_ecosystem {
+            Some(current) => self.clue_inputs_in(students, audience, current, now),
+            None => Vec::new(),
+        }
+    }
+
+    fn clue_inputs_in(
+        &self,
+        students: &BTreeSet<StudentId>,
+        audience: ClueAudience,
+        current: EcosystemId,
+        now: Instant,
+    ) -> Vec<ClueInput> {
         let candidates = self.candidates(students);
         let mut targets = BTreeSet::new();
         for (ecosystem, candidate) in &candidates {
