@@ -26,7 +26,7 @@ use std::time::Instant as Clock;
 
 use biglearn::core::engine::Engine;
 use biglearn::core::engine_store::{AlgorithmName, EngineStore, ExerciseKey, ExerciseTarget};
-use biglearn::core::ids::{AssignmentId, TrialId};
+use biglearn::core::ids::{AssignmentId, ExerciseId, TrialId};
 use biglearn::core::log::{AppendRequest, BundleLimits, ConsumerName, Event, EventLog};
 use biglearn::core::scheduler::Instant;
 use biglearn::store::{SqlStore, SqliteOptions, Synchronous};
@@ -105,6 +105,16 @@ impl Tutor {
         id(kind, self.next_id)
     }
 
+    /// A newly issued core exercise (neither PE nor SPE).
+    fn core_trial(&mut self, exercise: ExerciseId) -> Trial {
+        Trial {
+            trial: TrialId::from_uuid(self.fresh(9)),
+            exercise,
+            is_pe: false,
+            is_spe: false,
+        }
+    }
+
     fn append(&mut self, events: Vec<Event>) -> Result<(), String> {
         self.events += events.len();
         let started = Clock::now();
@@ -176,12 +186,7 @@ impl Tutor {
                     _ => &self.world.pages[*page].homework,
                 };
                 for exercise in pool.iter().take(2).copied().collect::<Vec<_>>() {
-                    trials.push(Trial {
-                        trial: TrialId::from_uuid(self.fresh(9)),
-                        exercise,
-                        is_pe: false,
-                        is_spe: false,
-                    });
+                    trials.push(self.core_trial(exercise));
                 }
             }
             let assignment = Assignment {
@@ -286,12 +291,7 @@ impl Tutor {
             }
             let mut trials = Vec::new();
             for exercise in exercises {
-                trials.push(Trial {
-                    trial: TrialId::from_uuid(self.fresh(9)),
-                    exercise,
-                    is_pe: false,
-                    is_spe: false,
-                });
+                trials.push(self.core_trial(exercise));
             }
             let assignment = Assignment {
                 id: AssignmentId::from_uuid(self.fresh(10)),

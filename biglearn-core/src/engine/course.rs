@@ -12,12 +12,10 @@ use super::refit::{self, RefitError, RefitReport};
 use super::wake::{ecosystems_of, matrix_changes, next_wake, time_changes};
 use super::{Dirty, Engine, EngineCourseState, EngineError, StepReport};
 use crate::engine_store::{
-    CommitOutcome, CourseCommit, CourseExtras, CourseSchedule, EngineStore, FitResponse,
-    RecordedProblem, StateBlob,
+    CommitOutcome, CourseExtras, CourseSchedule, EngineStore, FitResponse, RecordedProblem,
 };
 use crate::ids::{CourseId, EcosystemId, ExerciseId, StudentId};
 use crate::log::SequenceNumber;
-use crate::projection::STATE_VERSION;
 use crate::scheduler::{seed_from_ids, Instant};
 use crate::sparfa::fit::FitOptions;
 
@@ -214,22 +212,14 @@ impl Engine {
         .map_err(|e| self.store_error(e))?;
         let problems: Vec<RecordedProblem> =
             failure_problems(outcome.failures, through, "wake_up").collect();
-        let bytes = state.encode().map_err(|source| EngineError::Blob {
-            consumer: self.consumer.clone(),
-            what: course_name.clone(),
-            source,
-        })?;
-        let commit = CourseCommit {
-            consumer: self.consumer.clone(),
+        let commit = self.course_commit(
             course,
             through,
-            state: StateBlob {
-                format_version: STATE_VERSION,
-                bytes,
-            },
-            writes: outcome.writes,
+            &state,
+            &course_name,
+            outcome.writes,
             problems,
-        };
+        )?;
         let extras = CourseExtras {
             schedule: Some(schedule),
             ..CourseExtras::default()

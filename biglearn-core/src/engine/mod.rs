@@ -60,9 +60,10 @@ pub use state::EngineCourseState;
 use std::collections::BTreeMap;
 
 use crate::engine_store::{
-    CommitOutcome, CourseCommit, EngineStore, EngineStoreError, RecordedProblem, StateBlob,
+    CommitOutcome, CourseCommit, EngineStore, EngineStoreError, RecordedProblem, ResultWrite,
+    StateBlob,
 };
-use crate::ids::{AssignmentId, CourseContainerId, StudentId};
+use crate::ids::{AssignmentId, CourseContainerId, CourseId, StudentId};
 use crate::log::{Bundle, BundleLimits, ConsumerName, SequenceNumber, StoreError};
 use crate::projection::{BlobError, CourseChanges, EcosystemState, Problem, STATE_VERSION};
 use crate::scheduler::Instant;
@@ -358,22 +359,14 @@ impl Engine {
         )
         .map_err(|e| self.store_error(e))?;
         problems.extend(failure_problems(outcome.failures, through, &last_type));
-        let bytes = state.encode().map_err(|source| EngineError::Blob {
-            consumer: self.consumer.clone(),
-            what: course_name.clone(),
-            source,
-        })?;
-        let commit = CourseCommit {
-            consumer: self.consumer.clone(),
-            course: bundle.course,
+        let commit = self.course_commit(
+            bundle.course,
             through,
-            state: StateBlob {
-                format_version: STATE_VERSION,
-                bytes,
-            },
-            writes: outcome.writes,
+            &state,
+            &course_name,
+            outcome.writes,
             problems,
-        };
+        )?;
         match store
             .commit_course_with(&commit, &extras.into_extras(schedule))
             .map_err(|source| EngineError::Write {
@@ -391,6 +384,35 @@ impl Engine {
             CommitOutcome::Stale { .. } => report.bundles_stale += 1,
         }
         Ok(())
+    }
+
+    /// The commit of `state` through `through` with its result writes and
+    /// problems: the state encoded as the versioned blob.
+    fn course_commit(
+        &self,
+        course: CourseId,
+        through: SequenceNumber,
+        state: &EngineCourseState,
+        course_name: &str,
+        writes: Vec<ResultWrite>,
+        problems: Vec<RecordedProblem>,
+    ) -> Result<CourseCommit, EngineError> {
+        let bytes = state.encode().map_err(|source| EngineError::Blob {
+            consumer: self.consumer.clone(),
+            what: course_name.to_owned(),
+            source,
+        })?;
+        Ok(CourseCommit {
+            consumer: self.consumer.clone(),
+            course,
+            through,
+            state: StateBlob {
+                format_version: STATE_VERSION,
+                bytes,
+            },
+            writes,
+            problems,
+        })
     }
 }
 
