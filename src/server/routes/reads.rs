@@ -88,22 +88,24 @@ pub fn exercises(app: &App, kind: ResultKind, body: &Value) -> Result<Reply, Api
             algorithm: r.algorithm.clone(),
         })
         .collect();
-    let results = app
-        .store
-        .exercise_results(&keys)
-        .map_err(ApiError::store("reading exercise results"))?;
-    let mut courses: Vec<CourseId> = Vec::new();
-    let mut list = Vec::with_capacity(reads.len());
-    for (read, result) in reads.iter().zip(results) {
-        let course = match kind {
+    let courses: Vec<Option<CourseId>> = reads
+        .iter()
+        .map(|read| match kind {
             ResultKind::PracticeWorstAreas => app
                 .registry
                 .student_course(StudentId::from_uuid(read.target)),
             _ => app
                 .registry
                 .assignment_course(AssignmentId::from_uuid(read.target)),
-        };
-        courses.extend(course);
+        })
+        .collect();
+    let lag = lag_before_reading(app, &courses)?;
+    let results = app
+        .store
+        .exercise_results(&keys)
+        .map_err(ApiError::store("reading exercise results"))?;
+    let mut list = Vec::with_capacity(reads.len());
+    for ((read, result), course) in reads.iter().zip(results).zip(&courses) {
         let mut item = Map::new();
         item.insert("request_uuid".into(), json!(read.request_uuid));
         match result {
@@ -141,9 +143,6 @@ pub fn exercises(app: &App, kind: ResultKind, body: &Value) -> Result<Reply, Api
         }
         list.push(Value::Object(item));
     }
-    let lag = app
-        .lag(courses)
-        .map_err(ApiError::store("computing the lag"))?;
     Ok(Reply {
         body: json!({ answer_key: list }),
         lag: Some(lag),
@@ -211,21 +210,25 @@ pub fn clues(app: &App, kind: ResultKind, body: &Value) -> Result<Reply, ApiErro
             algorithm: r.algorithm.clone(),
         })
         .collect();
+    let courses: Vec<Option<CourseId>> = reads
+        .iter()
+        .map(|read| {
+            if teacher {
+                app.registry
+                    .course_container_course(CourseContainerId::from_uuid(read.owner))
+            } else {
+                app.registry
+                    .student_course(StudentId::from_uuid(read.owner))
+            }
+        })
+        .collect();
+    let lag = lag_before_reading(app, &courses)?;
     let results = app
         .store
         .clue_results(&keys)
         .map_err(ApiError::store("reading CLUEs"))?;
-    let mut courses: Vec<CourseId> = Vec::new();
     let mut list = Vec::with_capacity(reads.len());
-    for (read, result) in reads.iter().zip(results) {
-        let course = if teacher {
-            app.registry
-                .course_container_course(CourseContainerId::from_uuid(read.owner))
-        } else {
-            app.registry
-                .student_course(StudentId::from_uuid(read.owner))
-        };
-        courses.extend(course);
+    for ((read, result), course) in reads.iter().zip(results).zip(&courses) {
         let item = match result {
             Some(result) => json!({
                 "request_uuid": read.request_uuid,
@@ -262,13 +265,20 @@ pub fn clues(app: &App, kind: ResultKind, body: &Value) -> Result<Reply, ApiErro
         };
         list.push(item);
     }
-    let lag = app
-        .lag(courses)
-        .map_err(ApiError::store("computing the lag"))?;
     Ok(Reply {
         body: json!({ answer_key: list }),
         lag: Some(lag),
     })
+}
+
+/// The lag (A6b) of the courses a read touches, taken BEFORE the results are
+/// read: the engine commits results and its watermark together, so a lag of 0
+/// here promises that the results read next reflect every event accepted
+/// before this request. (Taken after the read, an engine commit in between
+/// would pair stale results with a lag of 0.)
+fn lag_before_reading(app: &App, courses: &[Option<CourseId>]) -> Result<u64, ApiError> {
+    app.lag(courses.iter().flatten().copied())
+        .map_err(ApiError::store("computing the lag"))
 }
 
 /// A stored CLUE as its `clue_data` object.
