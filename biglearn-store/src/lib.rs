@@ -14,6 +14,7 @@
 //!   crate only loads their inputs with bulk queries and writes their plans.
 
 mod backend_methods;
+mod checkpoint;
 mod config;
 mod engine_store;
 mod error;

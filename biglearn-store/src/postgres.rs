@@ -156,6 +156,30 @@ impl PgBackend {
         retrying(|| conn.transaction(|c| write(c))).map_err(|e| e.into_store(BACKEND, operation))
     }
 
+    /// Runs `write` like [`PgBackend::write`] but commits without waiting
+    /// for the WAL flush (`SET LOCAL synchronous_commit = off`): for derived
+    /// data (the engine's progress) that the event log can rebuild. A crash
+    /// may lose the last such commits, never reorder them: any later
+    /// synchronous commit flushes them too, so the watermark never runs
+    /// ahead of its results.
+    pub(crate) fn write_derived<T>(
+        &self,
+        operation: &'static str,
+        write: impl Fn(&mut PgConnection) -> Result<T, TxError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.conn()?;
+        retrying(|| {
+            conn.transaction(|c| {
+                diesel::connection::SimpleConnection::batch_execute(
+                    &mut **c,
+                    "SET LOCAL synchronous_commit TO OFF",
+                )?;
+                write(c)
+            })
+        })
+        .map_err(|e| e.into_store(BACKEND, operation))
+    }
+
     /// Applies the pending embedded migrations, holding a session advisory
     /// lock so that processes starting together migrate one at a time.
     pub(crate) fn migrate(&self) -> Result<(), StoreError> {

@@ -6,7 +6,9 @@
 //! In-memory databases (`:memory:`) exist per connection, so there every read
 //! goes through the writer connection.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use biglearn_core::log::{plan_append, AppendReceipt, AppendRejection, AppendRequest, StoreError};
 use diesel::connection::SimpleConnection;
@@ -15,6 +17,7 @@ use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::backend_methods::shared_backend_methods;
+use crate::checkpoint::Checkpointer;
 use crate::config::{SqliteOptions, Synchronous};
 use crate::error::{pool_error, retrying, TxError};
 
@@ -107,7 +110,9 @@ fn read_pragmas(conn: &mut SqliteConnection) -> Result<ConnectionPragmas, StoreE
 /// Writer-only pragmas. The write-ahead log is checkpointed every 4000
 /// pages (16 MiB at the default page size) instead of SQLite's 1000: group
 /// commits write a few hundred pages each, and fewer, larger checkpoints
-/// keep the commit path shorter at the same durability.
+/// keep the commit path shorter at the same durability. For file
+/// databases a background thread ([`Checkpointer`]) does most of the
+/// copying, so the writer's own checkpoints find little left to do.
 const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 4000;";
 
 /// The per-connection pragmas (journal mode is per database, set once).
@@ -145,6 +150,11 @@ pub(crate) struct SqliteBackend {
     path: String,
     options: SqliteOptions,
     writer: Mutex<SqliteConnection>,
+    /// Event appends waiting for the writer: derived writes step aside
+    /// for them ([`SqliteBackend::write_derived`]).
+    appends_waiting: AtomicUsize,
+    /// Background checkpoints (file databases only); stops when dropped.
+    _checkpointer: Option<Checkpointer>,
     readers: Option<Pool<ConnectionManager<SqliteConnection>>>,
 }
 
@@ -187,6 +197,14 @@ impl SqliteBackend {
     /// Opens (creating if missing) the database at `path`.
     pub(crate) fn open(path: &str, options: SqliteOptions) -> Result<Self, StoreError> {
         let writer = open_writer(path, &options)?;
+        let checkpointer = if is_memory(path) {
+            None
+        } else {
+            Some(Checkpointer::start(
+                path,
+                &connection_pragmas(&options, false),
+            )?)
+        };
         let readers = if is_memory(path) || options.readers == 0 {
             None
         } else {
@@ -208,6 +226,8 @@ impl SqliteBackend {
             path: path.to_owned(),
             options,
             writer: Mutex::new(writer),
+            appends_waiting: AtomicUsize::new(0),
+            _checkpointer: checkpointer,
             readers,
         })
     }
@@ -265,6 +285,58 @@ impl SqliteBackend {
             .map_err(|e| e.into_store(BACKEND, operation))
     }
 
+    /// Runs `write` like [`SqliteBackend::write`], after any waiting event
+    /// append, and commits at
+    /// `synchronous = NORMAL` (no fsync of the write-ahead log) when the
+    /// store is configured stricter: for derived data (the engine's
+    /// progress) that the event log can rebuild. The log is sequential, so
+    /// a crash may lose the last such commits but never reorders them, and
+    /// the next `FULL` commit (any event append) makes them durable too.
+    /// The configured level is restored before the writer is released.
+    pub(crate) fn write_derived<T>(
+        &self,
+        operation: &'static str,
+        write: impl Fn(&mut SqliteConnection) -> Result<T, TxError>,
+    ) -> Result<T, StoreError> {
+        let relax = matches!(
+            self.options.synchronous,
+            Synchronous::Full | Synchronous::Extra
+        ) && !is_memory(&self.path);
+        self.let_appends_go_first();
+        let mut conn = self.writer()?;
+        let pragma_error = |e: diesel::result::Error| {
+            TxError::from(e).into_store(BACKEND, "setting the synchronous level")
+        };
+        if relax {
+            conn.batch_execute("PRAGMA synchronous = NORMAL")
+                .map_err(pragma_error)?;
+        }
+        let result = retrying(|| conn.immediate_transaction(|c| write(c)))
+            .map_err(|e| e.into_store(BACKEND, operation));
+        if relax {
+            let restore = format!("PRAGMA synchronous = {}", self.options.synchronous.as_sql());
+            if conn.batch_execute(&restore).is_err() {
+                // Never leave event appends on a weaker level: start over
+                // with a freshly configured writer (or fail if that fails).
+                *conn = open_writer(&self.path, &self.options)?;
+            }
+        }
+        result
+    }
+
+    /// Waits (briefly, yielding) while an event append waits for the
+    /// writer. The writer mutex is not fair: an engine committing course
+    /// after course would otherwise take it again and again while the
+    /// append, and every request in its group, waits. Bounded, so a steady
+    /// stream of appends cannot stall the engine forever.
+    fn let_appends_go_first(&self) {
+        const MAX_COURTESY: Duration = Duration::from_millis(5);
+        let started = Instant::now();
+        while self.appends_waiting.load(Ordering::SeqCst) > 0 && started.elapsed() < MAX_COURTESY {
+            std::thread::yield_now();
+        }
+    }
+
     /// Applies the pending embedded migrations.
     pub(crate) fn migrate(&self) -> Result<(), StoreError> {
         let mut conn = self.writer()?;
@@ -297,12 +369,20 @@ impl SqliteBackend {
         if group.is_empty() {
             return Ok(Vec::new());
         }
-        self.write("appending events", |conn| {
-            let snapshot = queries::load_snapshot(conn, group)?;
-            let plan = plan_append(group, &snapshot);
-            queries::write_plan(conn, &plan)?;
-            Ok(plan.outcomes)
+        self.appends_waiting.fetch_add(1, Ordering::SeqCst);
+        let writer = self.writer();
+        self.appends_waiting.fetch_sub(1, Ordering::SeqCst);
+        let mut conn = writer?;
+        let operation = "appending events";
+        retrying(|| {
+            conn.immediate_transaction(|conn| {
+                let snapshot = queries::load_snapshot(conn, group)?;
+                let plan = plan_append(group, &snapshot);
+                queries::write_plan(conn, &plan)?;
+                Ok(plan.outcomes)
+            })
         })
+        .map_err(|e: TxError| e.into_store(BACKEND, operation))
     }
 
     shared_backend_methods!();

@@ -9,6 +9,12 @@
 //! with a conditional update that locks its row: of two concurrent commits
 //! of one course, the second sees the first and reports `Stale`.
 //!
+//! The engine's own progress (course commits, ecosystem states, matrices,
+//! wake-ups) is derived data: it commits without waiting for the disk
+//! (`store_write!` with `write_derived`). A crash can only take the newest of those commits
+//! back, together with their watermark, and the engine redoes them from the
+//! log. Results pushed by clients (`upsert_external`) stay fully durable.
+//!
 //! The pure rules ([`biglearn_core::engine_store::rules`]) run inside the
 //! transaction; when they reject a call, the rejection is kept aside, the
 //! transaction is rolled back, and the caller gets the rejection.
@@ -74,15 +80,17 @@ fn finish<T>(
     }
 }
 
-/// Runs a shared write query in the backend's write transaction.
-macro_rules! engine_write {
-    ($store:expr, $operation:literal, $call:ident($($arg:expr),* $(,)?)) => {{
+/// Runs a shared write query in a write transaction of the backend's
+/// `$method`: `write` (fully durable) or `write_derived` (the engine's own
+/// progress, which the event log can rebuild: no wait for the disk).
+macro_rules! store_write {
+    ($store:expr, $method:ident, $operation:literal, $call:ident($($arg:expr),* $(,)?)) => {{
         let rejected = RefCell::new(None);
         let result = match &$store.backend {
-            Backend::Sqlite(b) => b.write($operation, |conn| {
+            Backend::Sqlite(b) => b.$method($operation, |conn| {
                 rollback_on_rejection(&rejected, sqlite_queries::$call(conn, $($arg),*))
             }),
-            Backend::Postgres(b) => b.write($operation, |conn| {
+            Backend::Postgres(b) => b.$method($operation, |conn| {
                 rollback_on_rejection(&rejected, pg_queries::$call(conn, $($arg),*))
             }),
         };
@@ -117,14 +125,19 @@ impl EngineStore for SqlStore {
         &self,
         commit: &CourseCommit,
     ) -> Result<CommitOutcome, EngineStoreError> {
-        engine_write!(self, "committing course progress", commit_course(commit))
+        store_write!(
+            self,
+            write_derived,
+            "committing course progress",
+            commit_course(commit)
+        )
     }
 
     fn write_results(&self, writes: &[ResultWrite]) -> Result<(), EngineStoreError> {
         if writes.is_empty() {
             return Ok(());
         }
-        engine_write!(self, "writing results", write_results(writes))
+        store_write!(self, write, "writing results", write_results(writes))
     }
 
     fn ecosystem_state(&self, ecosystem: EcosystemId) -> Result<Option<Snapshot>, StoreError> {
@@ -140,8 +153,9 @@ impl EngineStore for SqlStore {
         ecosystem: EcosystemId,
         snapshot: &Snapshot,
     ) -> Result<CommitOutcome, EngineStoreError> {
-        engine_write!(
+        store_write!(
             self,
+            write_derived,
             "saving an ecosystem state",
             save_ecosystem_state(ecosystem, snapshot)
         )
@@ -168,7 +182,12 @@ impl EngineStore for SqlStore {
         if updates.is_empty() {
             return Ok(());
         }
-        engine_write!(self, "upserting external results", upsert_external(updates))
+        store_write!(
+            self,
+            write,
+            "upserting external results",
+            upsert_external(updates)
+        )
     }
 
     fn course_problems(&self, course: CourseId, max: usize) -> Result<ProblemLog, StoreError> {
@@ -188,7 +207,12 @@ impl EngineStore for SqlStore {
         ecosystem: EcosystemId,
         slot: &MatrixSlot,
     ) -> Result<(), EngineStoreError> {
-        engine_write!(self, "saving a matrix", save_matrix(ecosystem, slot))
+        store_write!(
+            self,
+            write_derived,
+            "saving a matrix",
+            save_matrix(ecosystem, slot)
+        )
     }
 
     fn commit_course_with(
@@ -196,8 +220,9 @@ impl EngineStore for SqlStore {
         commit: &CourseCommit,
         extras: &CourseExtras,
     ) -> Result<CommitOutcome, EngineStoreError> {
-        engine_write!(
+        store_write!(
             self,
+            write_derived,
             "committing course progress",
             commit_course_with(commit, extras)
         )
@@ -208,8 +233,9 @@ impl EngineStore for SqlStore {
         commit: &CourseCommit,
         extras: &CourseExtras,
     ) -> Result<CommitOutcome, EngineStoreError> {
-        engine_write!(
+        store_write!(
             self,
+            write_derived,
             "committing a course recalculation",
             commit_course_recalc(commit, extras)
         )
@@ -241,8 +267,9 @@ impl EngineStore for SqlStore {
         ecosystem: EcosystemId,
         at: Instant,
     ) -> Result<usize, EngineStoreError> {
-        engine_write!(
+        store_write!(
             self,
+            write_derived,
             "waking the courses of an ecosystem",
             wake_courses_using(ecosystem, at)
         )
@@ -277,8 +304,9 @@ impl EngineStore for SqlStore {
         slot: &MatrixSlot,
         thresholds: &StateBlob,
     ) -> Result<(), EngineStoreError> {
-        engine_write!(
+        store_write!(
             self,
+            write_derived,
             "saving a refit",
             save_refit(ecosystem, slot, thresholds)
         )

@@ -30,13 +30,18 @@
 //! Outcomes are per request: a rejected request (A4) fails only its own
 //! caller; a backend error fails every request of that group.
 //!
+//! [`CommitQueue`] is the same group commit for callers that must not block
+//! (an async server): one committer thread, completion callbacks.
+//!
 //! [`drain_bundles`] is the matching consumer loop: process each per-course
 //! bundle, confirm it after success, so that a crash leads to redelivery from
 //! the last confirmed point (at-least-once, ops.md §1.4).
 
 mod drain;
+mod queue;
 
 pub use drain::{drain_bundles, DrainError, DrainReport};
+pub use queue::{CommitQueue, Completion};
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -305,6 +310,20 @@ impl<L: EventLog + ?Sized> Ingestor<L> {
         state
     }
 
+    /// Commits `requests` as one group right away, in the caller's thread,
+    /// and returns each request's outcome (as [`Ingestor::append`] would),
+    /// counted in the same stats. This is the committer's primitive
+    /// ([`CommitQueue`]); it does not wait for other callers, and it may
+    /// run beside leaders of [`Ingestor::append`] (the log serialises them).
+    pub fn commit_group(
+        &self,
+        requests: &[AppendRequest],
+    ) -> Vec<Result<AppendReceipt, AppendError>> {
+        let started = Instant::now();
+        let result = self.log.append_group(requests);
+        settle(&mut self.lock(), result, requests, started.elapsed())
+    }
+
     /// Pops the longest prefix of the queue that fits the bounds (at least one).
     fn take_group(&self, state: &mut State) -> Vec<Pending> {
         let mut group = Vec::new();
@@ -323,6 +342,50 @@ impl<L: EventLog + ?Sized> Ingestor<L> {
             }
         }
         group
+    }
+}
+
+/// Checks a group's result (one outcome per request), counts it in the
+/// stats and returns each request's own outcome: its receipt or rejection,
+/// or the group's backend error.
+fn settle(
+    state: &mut State,
+    result: Result<Vec<Result<AppendReceipt, AppendRejection>>, StoreError>,
+    requests: &[AppendRequest],
+    took: Duration,
+) -> Vec<Result<AppendReceipt, AppendError>> {
+    let result = result.and_then(|outcomes| {
+        if outcomes.len() == requests.len() {
+            Ok(outcomes)
+        } else {
+            Err(StoreError::Corrupt(format!(
+                "append_group returned {} outcomes for a group of {} requests",
+                outcomes.len(),
+                requests.len()
+            )))
+        }
+    });
+    match result {
+        Ok(outcomes) => {
+            let stats = &mut state.stats;
+            stats.groups_committed += 1;
+            stats.requests += requests.len() as u64;
+            stats.events += requests.iter().map(|r| r.events.len() as u64).sum::<u64>();
+            stats.max_group_requests = stats.max_group_requests.max(requests.len() as u64);
+            state.last_group_requests = requests.len();
+            state.last_commit = took;
+            outcomes
+                .into_iter()
+                .map(|outcome| outcome.map_err(AppendError::from))
+                .collect()
+        }
+        Err(error) => {
+            state.stats.groups_failed += 1;
+            requests
+                .iter()
+                .map(|_| Err(AppendError::Store(error.clone())))
+                .collect()
+        }
     }
 }
 
@@ -345,40 +408,9 @@ impl<'a, L: EventLog + ?Sized> LeaderGuard<'a, L> {
         took: Duration,
     ) -> MutexGuard<'a, State> {
         let mut state = self.ingestor.lock();
-        let result = result.and_then(|outcomes| {
-            if outcomes.len() == requests.len() {
-                Ok(outcomes)
-            } else {
-                Err(StoreError::Corrupt(format!(
-                    "append_group returned {} outcomes for a group of {} requests",
-                    outcomes.len(),
-                    requests.len()
-                )))
-            }
-        });
-        match result {
-            Ok(outcomes) => {
-                let stats = &mut state.stats;
-                stats.groups_committed += 1;
-                stats.requests += requests.len() as u64;
-                stats.events += requests.iter().map(|r| r.events.len() as u64).sum::<u64>();
-                stats.max_group_requests = stats.max_group_requests.max(requests.len() as u64);
-                state.last_group_requests = requests.len();
-                state.last_commit = took;
-                for (ticket, outcome) in self.tickets.iter().zip(outcomes) {
-                    state
-                        .done
-                        .insert(*ticket, outcome.map_err(AppendError::from));
-                }
-            }
-            Err(error) => {
-                state.stats.groups_failed += 1;
-                for ticket in &self.tickets {
-                    state
-                        .done
-                        .insert(*ticket, Err(AppendError::Store(error.clone())));
-                }
-            }
+        let outcomes = settle(&mut state, result, requests, took);
+        for (ticket, outcome) in self.tickets.iter().zip(outcomes) {
+            state.done.insert(*ticket, outcome);
         }
         state.committing = state.committing.saturating_sub(1);
         self.finished = true;
