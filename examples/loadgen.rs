@@ -13,18 +13,30 @@
 //! acknowledgement until fetch_student_clues for the probe student reports
 //! `Biglearn-Lag-Events: 0`, i.e. the engine has processed that answer
 //! (the probe course gets no other events, so lag 0 means exactly that).
+//!
+//! For the `kill -9` drill, `--acks-out FILE` appends one line per
+//! acknowledged record_responses call; after the server was killed,
+//! restarted and the run finished, `--verify FILE` checks against the
+//! running server that each of them is stored exactly once (exit status 1
+//! if not). A server that is away for a while costs retries, not the run:
+//! each call is tried `--max-tries` times (default 20, about 9 s; each
+//! further try waits 640 ms) before it is given up, which leaves a gap.
 
+#[path = "loadgen/acks.rs"]
+mod acks;
 #[path = "loadgen/client.rs"]
 mod client;
 #[path = "loadgen/world.rs"]
 mod world;
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use acks::AckLog;
 use clap::Parser;
 use client::Api;
 use world::{World, TRIALS};
@@ -63,6 +75,20 @@ struct Args {
     /// Client worker threads.
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// Tries per record_responses call before it is given up (which leaves
+    /// a gap in its course); the waits between tries grow from 10 ms to
+    /// 640 ms, so the default 20 covers an outage of about 9 s.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+    max_tries: u32,
+    /// Append `<response_uuid> <course_uuid> <sequence_number>` to FILE for
+    /// every acknowledged record_responses call (for `--verify`).
+    #[arg(long, value_name = "FILE")]
+    acks_out: Option<PathBuf>,
+    /// Send no load: check that every response listed in FILE (written by
+    /// `--acks-out`) is stored exactly once at its number; exit status 1 if
+    /// not.
+    #[arg(long, value_name = "FILE", conflicts_with = "acks_out")]
+    verify: Option<PathBuf>,
 }
 
 #[derive(Default)]
@@ -73,6 +99,10 @@ struct Stats {
     ok: AtomicU64,
     duplicates: AtomicU64,
     freshness_timeouts: AtomicU64,
+    /// Calls that got no 2xx in `--max-tries` tries (their numbers stay gaps).
+    given_up: AtomicU64,
+    /// Where acknowledgements go (`--acks-out`).
+    acks: Option<AckLog>,
 }
 
 impl Stats {
@@ -116,13 +146,23 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), String> {
+    if let Some(path) = &args.verify {
+        return acks::verify(&Api::new(&args.url, &args.token, 4), path).await;
+    }
     if args.courses == 0 || args.students < args.courses || args.rate <= 0.0 {
         return Err("need --courses ≥ 1, --students ≥ --courses and --rate > 0".into());
     }
     let api = Api::new(&args.url, &args.token, args.connections.max(1));
     let world = Arc::new(World::new(args.courses, args.students));
+    let acks = match &args.acks_out {
+        Some(path) => Some(AckLog::create(path)?),
+        None => None,
+    };
     let next_seq = setup(&api, &world).await?;
-    let stats = Arc::new(Stats::default());
+    let stats = Arc::new(Stats {
+        acks,
+        ..Stats::default()
+    });
     let started = Instant::now();
     let total = (args.rate * args.duration).round() as u64;
     let mut sent = 0u64;
@@ -133,6 +173,7 @@ async fn run(args: Args) -> Result<(), String> {
         let api = Api::new(&args.url, &args.token, 2);
         let (world, stats) = (Arc::clone(&world), Arc::clone(&stats));
         let probe_seq = Arc::clone(&next_seq);
+        let tries = args.max_tries;
         let until = started + Duration::from_secs_f64(args.duration);
         tokio::spawn(async move {
             let mut n = 0u64;
@@ -142,7 +183,7 @@ async fn run(args: Args) -> Result<(), String> {
                     probe_seq[world.course_of(student) as usize].fetch_add(1, Ordering::Relaxed);
                 let body = world.response_body(student, n % TRIALS, seq, n % 2 == 0);
                 n += 1;
-                if let Some(acked) = send(&api, &body, Instant::now(), &stats).await {
+                if let Some(acked) = send(&api, &body, Instant::now(), &stats, tries).await {
                     freshness(&api, &world, student, acked, &stats).await;
                 }
                 tokio::time::sleep(sample_every).await;
@@ -160,12 +201,12 @@ async fn run(args: Args) -> Result<(), String> {
             let duplicate = ((r >> 40) % 10_000) as f64 / 100.0 < args.duplicate_percent;
             let seq = next_seq[world.course_of(student) as usize].fetch_add(1, Ordering::Relaxed);
             let body = world.response_body(student, trial, seq, (r >> 50) % 2 == 0);
-            let (api, stats) = (api.clone(), Arc::clone(&stats));
+            let (api, stats, tries) = (api.clone(), Arc::clone(&stats), args.max_tries);
             handles.push(tokio::spawn(async move {
-                let acked = send(&api, &body, scheduled, &stats).await;
+                let acked = send(&api, &body, scheduled, &stats, tries).await;
                 if duplicate && acked.is_some() {
                     stats.duplicates.fetch_add(1, Ordering::Relaxed);
-                    send(&api, &body, Instant::now(), &stats).await;
+                    send(&api, &body, Instant::now(), &stats, tries).await;
                 }
             }));
             sent += 1;
@@ -178,6 +219,10 @@ async fn run(args: Args) -> Result<(), String> {
         let _ = handle.await;
     }
     report(&args, &stats, sent, send_window, started.elapsed());
+    if let Some(log) = &stats.acks {
+        let (lines, path) = log.finish()?;
+        println!("acks: {lines} lines appended to {}", path.display());
+    }
     Ok(())
 }
 
@@ -221,15 +266,17 @@ async fn setup(api: &Api, world: &World) -> Result<Arc<Vec<AtomicU64>>, String> 
     Ok(Arc::new(next))
 }
 
-/// Sends until a 2xx (at most 20 tries, same uuid and number); records the
-/// latency of the first attempt from its scheduled time and every error.
+/// Sends until a 2xx (at most `tries` tries, same uuid and number); records the
+/// latency of the first attempt from its scheduled time, every error and
+/// (with `--acks-out`) the acknowledgement.
 async fn send(
     api: &Api,
     body: &serde_json::Value,
     scheduled: Instant,
     stats: &Stats,
+    tries: u32,
 ) -> Option<Instant> {
-    for attempt in 0..20u32 {
+    for attempt in 0..tries {
         match api.post("record_responses", body).await {
             Ok(reply) if reply.status == 200 => {
                 let now = Instant::now();
@@ -242,6 +289,9 @@ async fn send(
                         .push(us);
                 }
                 stats.ok.fetch_add(1, Ordering::Relaxed);
+                if let Some(log) = &stats.acks {
+                    log.record(body);
+                }
                 return Some(now);
             }
             Ok(reply) => stats.error(format!("HTTP {}", reply.status)),
@@ -249,6 +299,7 @@ async fn send(
         }
         tokio::time::sleep(Duration::from_millis(10 << attempt.min(6))).await;
     }
+    stats.given_up.fetch_add(1, Ordering::Relaxed);
     None
 }
 
@@ -317,6 +368,13 @@ fn report(args: &Args, stats: &Stats, sent: u64, window: Duration, total: Durati
         latencies.len()
     );
     println!("errors: {error_count} {errors:?}");
+    let given_up = stats.given_up.load(Ordering::Relaxed);
+    if given_up > 0 {
+        println!(
+            "given up after {} tries: {given_up} requests (their sequence numbers stay gaps)",
+            args.max_tries
+        );
+    }
     println!(
         "freshness ms: p50 {:.1} p99 {:.1} (n={}, timeouts {})",
         percentile(&fresh, 50.0),

@@ -8,7 +8,9 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use biglearn::server::{resolve_token, serve, App, ServerConfig, DEFAULT_MAX_BODY};
+use biglearn::server::{
+    resolve_token, serve, App, ServerConfig, DEFAULT_ENGINE_NICE, DEFAULT_MAX_BODY,
+};
 use clap::Parser;
 
 /// The Biglearn HTTP API over the biglearn engine.
@@ -29,6 +31,11 @@ struct Args {
     /// Largest accepted request body in bytes (larger bodies get 413).
     #[arg(long, env = "BIGLEARN_MAX_BODY", default_value_t = DEFAULT_MAX_BODY)]
     max_body: usize,
+    /// Nice value of the engine threads (Linux; 0 = same priority as
+    /// request handling). Positive values keep requests fast under overload.
+    #[arg(long, env = "BIGLEARN_ENGINE_NICE", default_value_t = DEFAULT_ENGINE_NICE,
+          value_parser = clap::value_parser!(i32).range(0..=19))]
+    engine_nice: i32,
 }
 
 fn main() -> ExitCode {
@@ -59,6 +66,7 @@ fn run(args: Args) -> Result<(), String> {
     let mut config = ServerConfig::new(args.database, token.token);
     config.listen = args.listen;
     config.max_body = args.max_body;
+    config.engine_nice = args.engine_nice;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

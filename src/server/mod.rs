@@ -9,7 +9,10 @@
 //!   shutdown signal and then drains in-flight requests.
 //! - Every request is checked in the order of api.md §2: token (401), body
 //!   size (413), content type and JSON (400); the endpoint's work then runs
-//!   on the blocking pool, never on the async workers.
+//!   on the blocking pool, never on the async workers, except event writes
+//!   with small bodies: they are parsed in place and handed to the
+//!   [`CommitQueue`]'s committer thread, and the handler awaits the durable
+//!   commit without holding a thread.
 //! - Reads answered by the engine carry `Biglearn-Lag-Events` (A6b).
 //!
 //! ```no_run
@@ -27,11 +30,14 @@ pub mod config;
 pub mod errors;
 pub mod input;
 pub mod metrics;
+pub mod readiness;
 pub mod registry;
 pub mod routes;
 pub mod runner;
 
-pub use config::{resolve_token, ConfigError, ResolvedToken, ServerConfig, DEFAULT_MAX_BODY};
+pub use config::{
+    resolve_token, ConfigError, ResolvedToken, ServerConfig, DEFAULT_ENGINE_NICE, DEFAULT_MAX_BODY,
+};
 pub use errors::ApiError;
 pub use routes::Endpoint;
 
@@ -45,6 +51,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use biglearn_core::log::{BundleLog, ConsumerName, StoreError};
+use biglearn_store::ingest::CommitQueue;
 use biglearn_store::{Ingestor, SqlStore};
 use http_body_util::BodyExt;
 
@@ -84,8 +91,10 @@ pub enum ServerError {
 pub struct App {
     /// The event log and engine store.
     pub store: Arc<SqlStore>,
-    /// The one group-commit front of the store (O2a).
-    pub ingestor: Ingestor<SqlStore>,
+    /// The one group-commit front of the store (O2a), for blocking callers.
+    pub ingestor: Arc<Ingestor<SqlStore>>,
+    /// The committer thread in front of `ingestor`, for async callers.
+    pub commits: CommitQueue,
     /// Known ids (statuses and lag).
     pub registry: Registry,
     /// The engine thread.
@@ -123,9 +132,16 @@ impl App {
         let registry = Registry::load(store.as_ref()).map_err(store_error)?;
         let consumer = ConsumerName::new(ENGINE_CONSUMER)
             .map_err(|e| ServerError::Config(ConfigError::Consumer(e.to_string())))?;
-        let runner = EngineRunner::start(Arc::clone(&store), consumer.clone(), config.engine_tick)?;
+        let runner = EngineRunner::start(
+            Arc::clone(&store),
+            consumer.clone(),
+            config.engine_tick,
+            config.engine_nice,
+        )?;
+        let ingestor = Arc::new(Ingestor::new(Arc::clone(&store)));
         Ok(Arc::new(App {
-            ingestor: Ingestor::new(Arc::clone(&store)),
+            commits: CommitQueue::start(Arc::clone(&ingestor))?,
+            ingestor,
             store,
             registry,
             runner,
@@ -136,10 +152,11 @@ impl App {
         }))
     }
 
-    /// Stops the engine thread (after its current step). Appends that were
-    /// acknowledged are durable already; the engine resumes from its
-    /// watermark on the next start.
+    /// Commits what the commit queue holds, then stops the engine thread
+    /// (after its current step). Appends that were acknowledged are durable
+    /// already; the engine resumes from its watermark on the next start.
     pub fn shutdown(&self) {
+        self.commits.stop();
         self.runner.stop();
     }
 
@@ -292,6 +309,12 @@ async fn handle(
 ) -> Response {
     let started = std::time::Instant::now();
     let response = match checked_body(&app, &headers, body).await {
+        Ok(bytes) if routes::writes::is_queued(endpoint, bytes.len()) => {
+            match routes::writes::handle_queued(&app, endpoint, &bytes).await {
+                Ok(reply) => reply.into_response(),
+                Err(error) => error.into_response(),
+            }
+        }
         Ok(bytes) => {
             let worker = Arc::clone(&app);
             match tokio::task::spawn_blocking(move || {

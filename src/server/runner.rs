@@ -81,6 +81,7 @@ impl EngineRunner {
         store: Arc<SqlStore>,
         consumer: ConsumerName,
         tick: Duration,
+        nice: i32,
     ) -> std::io::Result<EngineRunner> {
         let shared = Arc::new(Shared {
             signal: Mutex::new(Signal {
@@ -97,11 +98,17 @@ impl EngineRunner {
         let engine_consumer = consumer.clone();
         let thread = std::thread::Builder::new()
             .name("biglearn-engine".into())
-            .spawn(move || run(&worker, &engine_store, engine_consumer, tick))?;
+            .spawn(move || {
+                lower_priority(nice);
+                run(&worker, &engine_store, engine_consumer, tick)
+            })?;
         let refitter = Arc::clone(&shared);
         let refits = std::thread::Builder::new()
             .name("biglearn-refit".into())
-            .spawn(move || run_refits(&refitter, &store, consumer, tick))?;
+            .spawn(move || {
+                lower_priority(nice);
+                run_refits(&refitter, &store, consumer, tick)
+            })?;
         Ok(EngineRunner {
             shared,
             thread: Mutex::new(Some(thread)),
@@ -180,6 +187,24 @@ impl EngineRunner {
         ages
     }
 }
+
+/// Lowers the calling thread's priority to `nice` (Linux keeps nice values
+/// per thread). Failing is harmless (the thread keeps its priority), so it
+/// is only logged.
+#[cfg(target_os = "linux")]
+fn lower_priority(nice: i32) {
+    if nice == 0 {
+        return;
+    }
+    let thread = rustix::thread::gettid();
+    if let Err(error) = rustix::process::setpriority_process(Some(thread), nice) {
+        tracing::warn!(%error, nice, "could not lower the engine thread's priority");
+    }
+}
+
+/// Thread priorities are left alone off Linux.
+#[cfg(not(target_os = "linux"))]
+fn lower_priority(_nice: i32) {}
 
 /// The gap's age from the store's first-seen time when it keeps one, else
 /// from when this process first saw it.

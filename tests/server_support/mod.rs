@@ -441,3 +441,37 @@ pub fn exclusions_body(c: u64, seq: u64, request: u64, n: u64) -> Value {
         "updated_at": T0,
     })
 }
+
+/// Engine control for tests whose answers depend on how far the engine got
+/// (e.g. preparation readiness, S1 fix 11).
+impl TestServer {
+    /// Stops the engine thread (after its current step): writes are still
+    /// accepted, but nothing is processed until [`TestServer::resume_engine`].
+    pub fn pause_engine(&self) {
+        self.app().runner.stop();
+    }
+
+    /// Starts a fresh engine on the same database (a restart), which picks
+    /// up from the stored watermarks.
+    pub fn resume_engine(&mut self) {
+        self.restart();
+    }
+
+    /// Waits until the engine has processed every contiguous event of
+    /// `course` (its lag is 0; bounded: panics after 30 s).
+    pub fn wait_until_processed(&self, course: &str) {
+        let course = biglearn_core::ids::CourseId::parse(course).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let lag = self.app().lag([course]).unwrap();
+            if lag == 0 {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the engine did not catch up within 30 s (lag {lag})"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! The consumer endpoints: fetch_*_metadatas (api.md §4.8), fetch_*_events
 //! (§4.7, the store runs the fair-fetch rules) and
-//! fetch_course_ecosystem_statuses (§5.4, with the data-key bug fixed).
+//! fetch_course_ecosystem_statuses (§5.4, with the data-key bug fixed and
+//! `precompute_is_complete` answered truthfully, S1 fix 11).
 
 use serde_json::{json, Value};
 
@@ -15,7 +16,7 @@ use biglearn_core::log::{
 };
 
 use crate::server::input::{array, uuid_text, Errors, Obj, MAX_ITEMS};
-use crate::server::{ApiError, App, Reply};
+use crate::server::{readiness, ApiError, App, Reply};
 
 /// fetch_course_metadatas / fetch_ecosystem_metadatas.
 pub fn metadatas(app: &App, kind: StreamKind, body: &Value) -> Result<Reply, ApiError> {
@@ -136,10 +137,14 @@ pub fn course_ecosystem_statuses(app: &App, body: &Value) -> Result<Reply, ApiEr
     Ok(Reply::json(json!({ "course_statuses": list })))
 }
 
+/// The status of the current or next ecosystem: `preparation` is the
+/// preparation it came from (`None` for the create_course ecosystem, or
+/// when there is no next one), and only a preparation can be precomputed
+/// ([`readiness`], S1 fix 11).
 fn ecosystem_status(
     app: &App,
     ecosystem: Option<EcosystemId>,
-    prepared: bool,
+    preparation: Option<&PrepareCourseEcosystem>,
 ) -> Result<Value, StoreError> {
     let Some(ecosystem) = ecosystem else {
         return Ok(json!({
@@ -149,15 +154,16 @@ fn ecosystem_status(
             "precompute_is_complete": false,
         }));
     };
-    let known = app
-        .store
-        .event(EventId::from_uuid(*ecosystem.as_uuid()))?
-        .is_some_and(|e| e.event_type == EventType::CreateEcosystem);
+    let known = readiness::ecosystem_is_known(app, ecosystem)?;
+    let precomputed = match preparation {
+        Some(preparation) => readiness::preparation_is_precomputed(app, preparation)?,
+        None => false,
+    };
     Ok(json!({
         "ecosystem_uuid": ecosystem.to_string(),
         "ecosystem_is_known": known,
-        "ecosystem_is_prepared": prepared,
-        "precompute_is_complete": false,
+        "ecosystem_is_prepared": preparation.is_some(),
+        "precompute_is_complete": precomputed,
     }))
 }
 
@@ -189,12 +195,12 @@ fn course_status(app: &App, course: CourseId) -> Result<Value, StoreError> {
         .rev()
         .find(|p| applied_through.map_or(true, |through| p.sequence_number > through));
     let current = match current_prep {
-        Some(prep) => ecosystem_status(app, Some(prep.next_ecosystem_uuid), true)?,
-        None => ecosystem_status(app, initial, false)?,
+        Some(prep) => ecosystem_status(app, Some(prep.next_ecosystem_uuid), Some(prep))?,
+        None => ecosystem_status(app, initial, None)?,
     };
     let next = match pending {
-        Some(prep) => ecosystem_status(app, Some(prep.next_ecosystem_uuid), true)?,
-        None => ecosystem_status(app, None, false)?,
+        Some(prep) => ecosystem_status(app, Some(prep.next_ecosystem_uuid), Some(prep))?,
+        None => ecosystem_status(app, None, None)?,
     };
     Ok(json!({
         "course_uuid": course.to_string(),

@@ -2,6 +2,12 @@
 //! the whole call atomically through the shared group commit (A4, O2a),
 //! record the ids it made known, wake the engine, answer in request order
 //! echoing uuids as sent (A9).
+//!
+//! Calls with small bodies take the async path ([`handle_queued`]): parsed
+//! on the async worker (microseconds) and committed by the
+//! [`biglearn_store::ingest::CommitQueue`], so a busy server does not park
+//! one blocking thread per request. update_course_ecosystems (it reads the
+//! store first) and large bodies take the blocking path ([`handle`]).
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -11,10 +17,57 @@ use serde_json::{json, Value};
 use biglearn_core::events::{Echoed, UpdateCourseEcosystem, WriteEndpoint, WriteRequest};
 use biglearn_core::ids::EventId;
 use biglearn_core::log::{
-    AppendError, AppendRejection, AppendRequest, EventLog, EventType, StreamId,
+    AppendError, AppendReceipt, AppendRejection, EventLog, EventType, StoreError, StreamId,
 };
 
-use crate::server::{ApiError, App, Reply};
+use crate::server::{ApiError, App, Endpoint, Reply};
+
+/// Bodies up to this size are parsed on the async worker (a few tens of
+/// microseconds at most); larger ones go to the blocking pool.
+const QUEUED_BODY_LIMIT: usize = 64 * 1024;
+
+/// Whether `endpoint` with a body of `body_len` bytes takes the async path.
+pub fn is_queued(endpoint: Endpoint, body_len: usize) -> bool {
+    matches!(endpoint, Endpoint::Write(write) if write != WriteEndpoint::UpdateCourseEcosystems)
+        && body_len <= QUEUED_BODY_LIMIT
+}
+
+/// Handles a write endpoint on the async path: parse, submit to the commit
+/// queue, await the durable commit, answer. Same answers as [`handle`].
+pub async fn handle_queued(app: &App, endpoint: Endpoint, bytes: &[u8]) -> Result<Reply, ApiError> {
+    let Endpoint::Write(write) = endpoint else {
+        return Err(ApiError::Internal(format!(
+            "{} is not an event write",
+            endpoint.name()
+        )));
+    };
+    let body = biglearn_core::events::parse_body(bytes)?;
+    let request = write.parse(&body)?;
+    if let WriteRequest::UpdateCourseEcosystems(_) = &request {
+        return Err(ApiError::Internal(
+            "update_course_ecosystems must take the blocking path".into(),
+        ));
+    }
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    app.commits.submit(
+        request.append_request(),
+        Box::new(move |outcome| {
+            // The handler may be gone (client hung up); the events are
+            // stored either way.
+            let _ = sender.send(outcome);
+        }),
+    );
+    let outcome = receiver.await.unwrap_or_else(|_| {
+        Err(AppendError::Store(StoreError::Backend {
+            backend: "ingest",
+            operation: "awaiting the group commit",
+            message: "the committer stopped before answering".into(),
+        }))
+    });
+    settle(app, outcome, list_key(write), None)?;
+    app.registry.observe_request(&request);
+    Ok(Reply::json(response(&request, &body)))
+}
 
 /// Handles one write endpoint.
 pub fn handle(app: &App, endpoint: WriteEndpoint, body: &Value) -> Result<Reply, ApiError> {
@@ -46,18 +99,21 @@ fn append(
     list_key: Option<&str>,
     positions: Option<&[usize]>,
 ) -> Result<(), ApiError> {
-    append_events(app, request.append_request(), list_key, positions)?;
+    let outcome = app.ingestor.append(request.append_request());
+    settle(app, outcome, list_key, positions)?;
     app.registry.observe_request(request);
     Ok(())
 }
 
-fn append_events(
+/// Counts an append's outcome and wakes the engine when something new was
+/// stored; rejections become 422s naming the request item.
+fn settle(
     app: &App,
-    append: AppendRequest,
+    outcome: Result<AppendReceipt, AppendError>,
     list_key: Option<&str>,
     positions: Option<&[usize]>,
 ) -> Result<(), ApiError> {
-    match app.ingestor.append(append) {
+    match outcome {
         Ok(receipt) => {
             app.metrics
                 .events_stored
@@ -171,32 +227,29 @@ fn response(request: &WriteRequest, body: &Value) -> Value {
 
 /// api.md §5.4: items whose preparation is unknown (or belongs to another
 /// course) store nothing and answer `preparation_unknown`; the others are
-/// appended together and answer `updated_but_unready` (no preparation is
-/// ever marked precomputed, so `updated_and_ready` is not claimed).
+/// appended together and answer `updated_and_ready` when the engine has
+/// precomputed their preparation, else `updated_but_unready`
+/// ([`crate::server::readiness`], S1 fix 11; Tutor accepts both).
 fn update_course_ecosystems(
     app: &App,
     items: &[Echoed<UpdateCourseEcosystem>],
 ) -> Result<Reply, ApiError> {
     let mut known = Vec::with_capacity(items.len());
-    let mut statuses = Vec::with_capacity(items.len());
+    let mut preparations = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
         let preparation = EventId::from_uuid(*item.event.preparation_uuid.as_uuid());
         let stored = app
             .store
             .event(preparation)
             .map_err(ApiError::store("looking up a preparation"))?;
-        let is_known = stored.is_some_and(|event| {
+        let stored = stored.filter(|event| {
             event.event_type == EventType::PrepareCourseEcosystem
                 && event.stream == StreamId::Course(item.event.course_uuid)
         });
-        if is_known {
+        if stored.is_some() {
             known.push(index);
         }
-        statuses.push(if is_known {
-            "updated_but_unready"
-        } else {
-            "preparation_unknown"
-        });
+        preparations.push(stored);
     }
     if !known.is_empty() {
         let kept: Vec<Echoed<UpdateCourseEcosystem>> =
@@ -204,10 +257,26 @@ fn update_course_ecosystems(
         let request = WriteRequest::UpdateCourseEcosystems(kept);
         append(app, &request, Some("update_requests"), Some(&known))?;
     }
-    let list: Vec<Value> = items
-        .iter()
-        .zip(statuses)
-        .map(|(item, status)| json!({ "request_uuid": item.raw_uuid, "update_status": status }))
-        .collect();
+    // Readiness is read after the append: the engine's watermark only
+    // rises, so the answer is as fresh as it can be and never claims more
+    // than the engine has stored.
+    let mut list = Vec::with_capacity(items.len());
+    for (item, preparation) in items.iter().zip(&preparations) {
+        let status = match preparation {
+            None => "preparation_unknown",
+            Some(event) => {
+                let ready = crate::server::readiness::stored_preparation_is_precomputed(app, event)
+                    .map_err(ApiError::store(
+                        "checking whether a preparation is precomputed",
+                    ))?;
+                if ready {
+                    "updated_and_ready"
+                } else {
+                    "updated_but_unready"
+                }
+            }
+        };
+        list.push(json!({ "request_uuid": item.raw_uuid, "update_status": status }));
+    }
     Ok(Reply::json(json!({ "update_responses": list })))
 }
