@@ -99,42 +99,6 @@ impl<C, T> ValidGrouping<()> for InList<C, T> {
     type IsAggregate = is_aggregate::Never;
 }
 
-/// An INSERT followed by a fixed `ON CONFLICT (…) DO UPDATE SET …` text:
-/// an upsert diesel caches. Its own `on_conflict().do_update()` is never
-/// cached, and the engine runs one upsert per result row, so re-preparing
-/// it cost more than executing it. `tail` must be a constant text valid on
-/// both backends (`excluded.column` assignments, no placeholders).
-#[derive(Debug, Clone)]
-pub(crate) struct OnConflictUpdate<I> {
-    insert: I,
-    tail: &'static str,
-}
-
-/// `insert` followed by `tail` (see [`OnConflictUpdate`]).
-pub(crate) fn on_conflict_update<I>(insert: I, tail: &'static str) -> OnConflictUpdate<I> {
-    OnConflictUpdate { insert, tail }
-}
-
-impl<I, DB> QueryFragment<DB> for OnConflictUpdate<I>
-where
-    DB: Backend,
-    I: QueryFragment<DB>,
-{
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        self.insert.walk_ast(out.reborrow())?;
-        out.push_sql(self.tail);
-        Ok(())
-    }
-}
-
-impl<I> QueryId for OnConflictUpdate<I> {
-    type QueryId = ();
-    // Cached by SQL text, which is fixed per statement.
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<I, Conn> diesel::RunQueryDsl<Conn> for OnConflictUpdate<I> {}
-
 /// Runs `$body` with `$chunk` bound to consecutive fixed-size array
 /// references (`&[T; 64]`, `&[T; 16]`, `&[T; 4]`, `&[T; 1]`, greedily)
 /// covering the slice `$rows`: diesel caches a batch INSERT of an array (its

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// Default nice value of the engine threads ([`ServerConfig::engine_nice`]).
-pub const DEFAULT_ENGINE_NICE: i32 = 10;
+pub const DEFAULT_ENGINE_NICE: i32 = 0;
 
 /// Default body cap (A7): 16 MiB.
 pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;

@@ -19,6 +19,17 @@ const RETRY_DELAY: Duration = Duration::from_millis(200);
 /// Most open gaps tracked for their age.
 const MAX_GAPS: usize = 1000;
 
+/// The engine's bundle limits: at most 512 events per course bundle, so one
+/// course commit holds SQLite's single writer for a few milliseconds at
+/// most (appends queue behind it); a backlog is worked off in several
+/// bundles, with identical results (they never depend on bundle cuts).
+fn engine_limits() -> BundleLimits {
+    BundleLimits {
+        max_events_per_bundle: 512,
+        ..BundleLimits::default()
+    }
+}
+
 #[derive(Debug, Default)]
 struct Signal {
     pending: bool,
@@ -226,7 +237,7 @@ impl Drop for EngineRunner {
 }
 
 fn run(shared: &Shared, store: &SqlStore, consumer: ConsumerName, tick: Duration) {
-    let mut engine = Engine::new(consumer, BundleLimits::default());
+    let mut engine = Engine::new(consumer, engine_limits());
     let mut last_gap_check: Option<StdInstant> = None;
     loop {
         {
@@ -255,7 +266,7 @@ fn run(shared: &Shared, store: &SqlStore, consumer: ConsumerName, tick: Duration
 /// delays bundle processing: every tick, refit each ecosystem that needs
 /// it; the refit wakes the courses using the new matrix.
 fn run_refits(shared: &Shared, store: &SqlStore, consumer: ConsumerName, tick: Duration) {
-    let mut engine = Engine::new(consumer, BundleLimits::default());
+    let mut engine = Engine::new(consumer, engine_limits());
     loop {
         {
             let signal = shared.signal.lock().unwrap_or_else(PoisonError::into_inner);

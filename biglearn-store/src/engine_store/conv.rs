@@ -233,3 +233,76 @@ pub(crate) fn clue_holders(
     }
     Ok(holders)
 }
+
+/// One exercise result to upsert (`super::upsert`).
+#[derive(Debug)]
+pub(crate) struct NewExerciseRow {
+    pub kind: i16,
+    pub target_uuid: Vec<u8>,
+    pub algorithm_name: String,
+    pub request_uuid: Option<Vec<u8>>,
+    pub calculation_uuid: Vec<u8>,
+    pub ecosystem_matrix_uuid: Vec<u8>,
+    pub exercise_uuids: Vec<u8>,
+    pub spy_info: String,
+}
+
+impl NewExerciseRow {
+    /// The row of `result` at `key`, held under `request_uuid`.
+    pub(crate) fn new(
+        key: &ExerciseKey,
+        result: &ExerciseResult,
+        request_uuid: Option<Vec<u8>>,
+    ) -> Self {
+        NewExerciseRow {
+            kind: key.target.kind().code(),
+            target_uuid: bytes(&key.target.uuid()),
+            algorithm_name: key.algorithm.as_str().to_owned(),
+            request_uuid,
+            calculation_uuid: bytes(result.calculation_uuid.as_uuid()),
+            ecosystem_matrix_uuid: bytes(result.ecosystem_matrix_uuid.as_uuid()),
+            exercise_uuids: pack_exercises(&result.exercise_uuids),
+            spy_info: result.spy_info.to_json_text(),
+        }
+    }
+}
+
+/// One CLUE result to upsert (`super::upsert`).
+#[derive(Debug)]
+pub(crate) struct NewClueRow {
+    pub kind: i16,
+    pub owner_uuid: Vec<u8>,
+    pub book_container_uuid: Vec<u8>,
+    pub algorithm_name: String,
+    pub request_uuid: Option<Vec<u8>>,
+    pub calculation_uuid: Vec<u8>,
+    pub ecosystem_matrix_uuid: Option<Vec<u8>>,
+    pub minimum: f64,
+    pub most_likely: f64,
+    pub maximum: f64,
+    pub is_real: bool,
+    pub clue_ecosystem_uuid: Option<Vec<u8>>,
+    pub spy_info: String,
+}
+
+impl NewClueRow {
+    /// The row of `result` at `key`, held under `request_uuid`.
+    pub(crate) fn new(key: &ClueKey, result: &ClueResult, request_uuid: Option<Vec<u8>>) -> Self {
+        let data = &result.clue_data;
+        NewClueRow {
+            kind: key.target.kind().code(),
+            owner_uuid: bytes(&key.target.owner_uuid()),
+            book_container_uuid: bytes(key.target.book_container().as_uuid()),
+            algorithm_name: key.algorithm.as_str().to_owned(),
+            request_uuid,
+            calculation_uuid: bytes(result.calculation_uuid.as_uuid()),
+            ecosystem_matrix_uuid: result.ecosystem_matrix_uuid.map(|m| bytes(m.as_uuid())),
+            minimum: data.minimum,
+            most_likely: data.most_likely,
+            maximum: data.maximum,
+            is_real: data.is_real,
+            clue_ecosystem_uuid: data.ecosystem_uuid.map(|e| bytes(e.as_uuid())),
+            spy_info: result.spy_info.to_json_text(),
+        }
+    }
+}

@@ -21,6 +21,7 @@
 
 mod conv;
 mod refit_schema;
+mod upsert;
 
 use std::cell::RefCell;
 

@@ -15,7 +15,7 @@ use biglearn_core::log::{ConsumerName, SequenceNumber, StoreError, StreamKind};
 use diesel::prelude::*;
 
 use super::conv::*;
-use crate::fixed_sql::on_conflict_update;
+use crate::fixed_sql::fixed_chunks;
 use crate::error::TxError;
 use crate::rows::{kind_code, seq_from_i64, u64_from_i64, uuid_from_bytes};
 use crate::schema::{
@@ -144,9 +144,7 @@ fn store_course_rows(conn: &mut Conn, commit: &CourseCommit, course_uuid: &[u8])
     // Checked after the watermark and state are written, while the writes
     // are applied: a rejection rolls everything back.
     rules::check_writes(&commit.writes)?;
-    for write in &commit.writes {
-        apply_write(conn, write, None)?;
-    }
+    apply_engine_writes(conn, &commit.writes)?;
     for problem in &commit.problems {
         diesel::insert_into(problems::table)
             .values((
@@ -161,91 +159,90 @@ fn store_course_rows(conn: &mut Conn, commit: &CourseCommit, course_uuid: &[u8])
     Ok(())
 }
 
-/// The conflict clause of an exercise-result upsert (the primary key).
-const EXERCISE_UPSERT: &str = " ON CONFLICT (kind, target_uuid, algorithm_name) DO UPDATE SET \
-    request_uuid = excluded.request_uuid, calculation_uuid = excluded.calculation_uuid, \
-    ecosystem_matrix_uuid = excluded.ecosystem_matrix_uuid, \
-    exercise_uuids = excluded.exercise_uuids, spy_info = excluded.spy_info";
-
-/// The conflict clause of a CLUE-result upsert (the primary key).
-const CLUE_UPSERT: &str = " ON CONFLICT (kind, owner_uuid, book_container_uuid, algorithm_name) \
-    DO UPDATE SET request_uuid = excluded.request_uuid, \
-    calculation_uuid = excluded.calculation_uuid, \
-    ecosystem_matrix_uuid = excluded.ecosystem_matrix_uuid, minimum = excluded.minimum, \
-    most_likely = excluded.most_likely, maximum = excluded.maximum, \
-    is_real = excluded.is_real, clue_ecosystem_uuid = excluded.clue_ecosystem_uuid, \
-    spy_info = excluded.spy_info";
-
 /// Replaces (or deletes) one result; `request_uuid` is the row's new uuid.
 /// A replacement is one upsert on the row's key (half the statements and
-/// index seeks of a delete plus an insert, on the engine's hottest path).
+/// index seeks of a delete plus an insert).
 fn apply_write(conn: &mut Conn, write: &ResultWrite, request_uuid: Option<Vec<u8>>) -> QResult<()> {
     match write {
-        ResultWrite::Exercise { key, result } => {
-            let kind = key.target.kind().code();
-            let target = bytes(&key.target.uuid());
-            let algorithm = key.algorithm.as_str();
-            let Some(result) = result else {
-                diesel::delete(exercises::table.find((kind, &target, algorithm))).execute(conn)?;
-                return Ok(());
-            };
-            let row = (
-                exercises::request_uuid.eq(request_uuid),
-                exercises::calculation_uuid.eq(bytes(result.calculation_uuid.as_uuid())),
-                exercises::ecosystem_matrix_uuid.eq(bytes(result.ecosystem_matrix_uuid.as_uuid())),
-                exercises::exercise_uuids.eq(pack_exercises(&result.exercise_uuids)),
-                exercises::spy_info.eq(result.spy_info.to_json_text()),
-            );
-            let insert = diesel::insert_into(exercises::table).values((
-                exercises::kind.eq(kind),
-                exercises::target_uuid.eq(&target),
-                exercises::algorithm_name.eq(algorithm),
-                row,
-            ));
-            on_conflict_update(insert, EXERCISE_UPSERT).execute(conn)?;
-        }
-        ResultWrite::Clue { key, result } => {
-            let kind = key.target.kind().code();
-            let owner = bytes(&key.target.owner_uuid());
-            let book_container = bytes(key.target.book_container().as_uuid());
-            let algorithm = key.algorithm.as_str();
-            let Some(result) = result else {
-                diesel::delete(clues::table.find((kind, &owner, &book_container, algorithm)))
+        ResultWrite::Exercise { key, result } => match result {
+            Some(result) => {
+                let row = [NewExerciseRow::new(key, result, request_uuid)];
+                upsert_exercise_rows(conn, &row)
+            }
+            None => {
+                let kind = key.target.kind().code();
+                let target = bytes(&key.target.uuid());
+                diesel::delete(exercises::table.find((kind, &target, key.algorithm.as_str())))
                     .execute(conn)?;
-                return Ok(());
-            };
-            let data = &result.clue_data;
-            let row = (
-                clues::request_uuid.eq(request_uuid),
-                clues::calculation_uuid.eq(bytes(result.calculation_uuid.as_uuid())),
-                clues::ecosystem_matrix_uuid
-                    .eq(result.ecosystem_matrix_uuid.map(|m| bytes(m.as_uuid()))),
-                clues::minimum.eq(data.minimum),
-                clues::most_likely.eq(data.most_likely),
-                clues::maximum.eq(data.maximum),
-                clues::is_real.eq(data.is_real),
-                clues::clue_ecosystem_uuid.eq(data.ecosystem_uuid.map(|e| bytes(e.as_uuid()))),
-                clues::spy_info.eq(result.spy_info.to_json_text()),
-            );
-            let insert = diesel::insert_into(clues::table).values((
-                clues::kind.eq(kind),
-                clues::owner_uuid.eq(&owner),
-                clues::book_container_uuid.eq(&book_container),
-                clues::algorithm_name.eq(algorithm),
-                row,
-            ));
-            on_conflict_update(insert, CLUE_UPSERT).execute(conn)?;
+                Ok(())
+            }
+        },
+        ResultWrite::Clue { key, result } => match result {
+            Some(result) => {
+                let row = [NewClueRow::new(key, result, request_uuid)];
+                upsert_clue_rows(conn, &row)
+            }
+            None => {
+                let kind = key.target.kind().code();
+                let owner = bytes(&key.target.owner_uuid());
+                let book_container = bytes(key.target.book_container().as_uuid());
+                diesel::delete(clues::table.find((
+                    kind,
+                    &owner,
+                    &book_container,
+                    key.algorithm.as_str(),
+                )))
+                .execute(conn)?;
+                Ok(())
+            }
+        },
+    }
+}
+
+/// Applies the engine's writes of one commit (each key at most once, so
+/// their order does not matter): deletions one by one, replacements as
+/// multi-row upserts in cached fixed-size chunks. A commit carries hundreds
+/// of rows, and one statement per row cost more than the rows themselves.
+fn apply_engine_writes(conn: &mut Conn, writes: &[ResultWrite]) -> QResult<()> {
+    let mut exercise_rows = Vec::new();
+    let mut clue_rows = Vec::new();
+    for write in writes {
+        match write {
+            ResultWrite::Exercise {
+                key,
+                result: Some(result),
+            } => exercise_rows.push(NewExerciseRow::new(key, result, None)),
+            ResultWrite::Clue {
+                key,
+                result: Some(result),
+            } => clue_rows.push(NewClueRow::new(key, result, None)),
+            deletion => apply_write(conn, deletion, None)?,
         }
     }
+    fixed_chunks!(exercise_rows, |chunk| upsert_exercise_rows(conn, chunk)?);
+    fixed_chunks!(clue_rows, |chunk| upsert_clue_rows(conn, chunk)?);
+    Ok(())
+}
+
+/// Upserts exactly `N` exercise rows in one cached statement.
+fn upsert_exercise_rows<const N: usize>(
+    conn: &mut Conn,
+    rows: &[NewExerciseRow; N],
+) -> QResult<()> {
+    super::upsert::UpsertExercises { rows }.execute(conn)?;
+    Ok(())
+}
+
+/// Upserts exactly `N` CLUE rows in one cached statement.
+fn upsert_clue_rows<const N: usize>(conn: &mut Conn, rows: &[NewClueRow; N]) -> QResult<()> {
+    super::upsert::UpsertClues { rows }.execute(conn)?;
     Ok(())
 }
 
 /// [`biglearn_core::engine_store::EngineStore::write_results`].
 pub(crate) fn write_results(conn: &mut Conn, writes: &[ResultWrite]) -> QResult<()> {
     rules::check_writes(writes)?;
-    for write in writes {
-        apply_write(conn, write, None)?;
-    }
+    apply_engine_writes(conn, writes)?;
     Ok(())
 }
 
