@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use biglearn::server::{
     resolve_token, serve, App, ServerConfig, DEFAULT_ENGINE_NICE, DEFAULT_MAX_BODY,
+    DEFAULT_MIN_REFIT_INTERVAL,
 };
 use clap::Parser;
 
@@ -41,6 +42,10 @@ struct Args {
     #[arg(long, env = "BIGLEARN_ENGINE_NICE", default_value_t = DEFAULT_ENGINE_NICE,
           value_parser = clap::value_parser!(i32).range(0..=19))]
     engine_nice: i32,
+    /// Least seconds between two SPARFA refits of one ecosystem (each refit
+    /// recalculates every course using the ecosystem).
+    #[arg(long, env = "BIGLEARN_MIN_REFIT_SECONDS", default_value_t = DEFAULT_MIN_REFIT_INTERVAL.as_secs_f64())]
+    min_refit_seconds: f64,
 }
 
 fn main() -> ExitCode {
@@ -72,6 +77,8 @@ fn run(args: Args) -> Result<(), String> {
     config.listen = args.listen;
     config.max_body = args.max_body;
     config.engine_nice = args.engine_nice;
+    config.min_refit_interval = std::time::Duration::try_from_secs_f64(args.min_refit_seconds)
+        .map_err(|e| format!("--min-refit-seconds {}: {e}", args.min_refit_seconds))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -8,6 +8,9 @@ use std::time::Duration;
 /// Default nice value of the engine threads ([`ServerConfig::engine_nice`]).
 pub const DEFAULT_ENGINE_NICE: i32 = 0;
 
+/// Default least time between two refits of one ecosystem.
+pub const DEFAULT_MIN_REFIT_INTERVAL: Duration = Duration::from_secs(10);
+
 /// Default body cap (A7): 16 MiB.
 pub const DEFAULT_MAX_BODY: usize = 16 * 1024 * 1024;
 
@@ -29,6 +32,9 @@ pub struct ServerConfig {
     /// default priority). Under overload the request path then wins the
     /// CPU: appends stay fast and the engine catches up in larger bundles.
     pub engine_nice: i32,
+    /// Least time between two SPARFA refits of one ecosystem (see
+    /// [`crate::server::runner::RunnerSettings`]).
+    pub min_refit_interval: Duration,
 }
 
 /// Why a configuration was refused.
@@ -93,6 +99,7 @@ impl ServerConfig {
             max_body: DEFAULT_MAX_BODY,
             engine_tick: Duration::from_secs(1),
             engine_nice: DEFAULT_ENGINE_NICE,
+            min_refit_interval: DEFAULT_MIN_REFIT_INTERVAL,
         }
     }
 

@@ -37,6 +37,7 @@ pub mod runner;
 
 pub use config::{
     resolve_token, ConfigError, ResolvedToken, ServerConfig, DEFAULT_ENGINE_NICE, DEFAULT_MAX_BODY,
+    DEFAULT_MIN_REFIT_INTERVAL,
 };
 pub use errors::ApiError;
 pub use routes::Endpoint;
@@ -132,12 +133,12 @@ impl App {
         let registry = Registry::load(store.as_ref()).map_err(store_error)?;
         let consumer = ConsumerName::new(ENGINE_CONSUMER)
             .map_err(|e| ServerError::Config(ConfigError::Consumer(e.to_string())))?;
-        let runner = EngineRunner::start(
-            Arc::clone(&store),
-            consumer.clone(),
-            config.engine_tick,
-            config.engine_nice,
-        )?;
+        let settings = runner::RunnerSettings {
+            tick: config.engine_tick,
+            nice: config.engine_nice,
+            min_refit_interval: config.min_refit_interval,
+        };
+        let runner = EngineRunner::start(Arc::clone(&store), consumer.clone(), settings)?;
         let ingestor = Arc::new(Ingestor::new(Arc::clone(&store)));
         Ok(Arc::new(App {
             commits: CommitQueue::start(Arc::clone(&ingestor))?,

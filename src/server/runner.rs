@@ -10,6 +10,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
 
 use biglearn_core::engine::Engine;
+use biglearn_core::ids::EcosystemId;
 use biglearn_core::log::{BundleLimits, ConsumerName, EventLog, OpenGap, SequenceNumber, StreamId};
 use biglearn_core::scheduler::Instant;
 use biglearn_store::SqlStore;
@@ -71,6 +72,17 @@ struct Shared {
     gaps: Mutex<HashMap<(StreamId, SequenceNumber), (OpenGap, StdInstant)>>,
 }
 
+/// How the runner paces its threads ([`crate::server::ServerConfig`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunnerSettings {
+    /// Wake-up period without new events (time-driven work, gap ages).
+    pub tick: Duration,
+    /// Nice value of the engine and refit threads (Linux; 0 = unchanged).
+    pub nice: i32,
+    /// Least time between two refits of one ecosystem.
+    pub min_refit_interval: Duration,
+}
+
 /// Handle of the engine thread.
 pub struct EngineRunner {
     shared: Arc<Shared>,
@@ -91,9 +103,9 @@ impl EngineRunner {
     pub fn start(
         store: Arc<SqlStore>,
         consumer: ConsumerName,
-        tick: Duration,
-        nice: i32,
+        settings: RunnerSettings,
     ) -> std::io::Result<EngineRunner> {
+        let RunnerSettings { tick, nice, .. } = settings;
         let shared = Arc::new(Shared {
             signal: Mutex::new(Signal {
                 pending: true,
@@ -118,7 +130,7 @@ impl EngineRunner {
             .name("biglearn-refit".into())
             .spawn(move || {
                 lower_priority(nice);
-                run_refits(&refitter, &store, consumer, tick)
+                run_refits(&refitter, &store, consumer, settings)
             })?;
         Ok(EngineRunner {
             shared,
@@ -264,9 +276,19 @@ fn run(shared: &Shared, store: &SqlStore, consumer: ConsumerName, tick: Duration
 
 /// Background matrix refits (F4) on their own thread, so a long fit never
 /// delays bundle processing: every tick, refit each ecosystem that needs
-/// it; the refit wakes the courses using the new matrix.
-fn run_refits(shared: &Shared, store: &SqlStore, consumer: ConsumerName, tick: Duration) {
+/// it, but one ecosystem at most once per `min_refit_interval`. Each refit
+/// wakes every course using the matrix for a full recalculation, and while
+/// counts are small the floor(1.1·count)+1 thresholds pass every second or
+/// two; the interval keeps those recalculations from crowding out request
+/// handling (a passed threshold is refitted once the interval is over).
+fn run_refits(shared: &Shared, store: &SqlStore, consumer: ConsumerName, settings: RunnerSettings) {
+    let RunnerSettings {
+        tick,
+        min_refit_interval,
+        ..
+    } = settings;
     let mut engine = Engine::new(consumer, engine_limits());
+    let mut last_refit: HashMap<EcosystemId, StdInstant> = HashMap::new();
     loop {
         {
             let signal = shared.signal.lock().unwrap_or_else(PoisonError::into_inner);
@@ -291,6 +313,13 @@ fn run_refits(shared: &Shared, store: &SqlStore, consumer: ConsumerName, tick: D
             }
         };
         for ecosystem in pending {
+            if last_refit
+                .get(&ecosystem)
+                .is_some_and(|at| at.elapsed() < min_refit_interval)
+            {
+                continue;
+            }
+            last_refit.insert(ecosystem, StdInstant::now());
             match engine.refit(store, ecosystem, now()) {
                 Ok(_) => {
                     shared.stats.refits.fetch_add(1, Ordering::Relaxed);

@@ -38,6 +38,21 @@ impl<const N: usize> QueryId for UpsertClues<'_, N> {
 impl<const N: usize, Conn> diesel::RunQueryDsl<Conn> for UpsertExercises<'_, N> {}
 impl<const N: usize, Conn> diesel::RunQueryDsl<Conn> for UpsertClues<'_, N> {}
 
+/// Binds `row`'s fields, comma-separated, as the given SQL types.
+macro_rules! bind_row {
+    ($out:ident, $row:ident; $($sql_type:ty: $field:ident),+ $(,)?) => {{
+        let mut first = true;
+        $(
+            if !first {
+                $out.push_sql(", ");
+            }
+            first = false;
+            $out.push_bind_param::<$sql_type, _>(&$row.$field)?;
+        )+
+        let _ = first;
+    }};
+}
+
 /// The statement's body for one backend (the bind types are the same).
 macro_rules! upsert_fragments {
     ($backend:ty) => {
@@ -51,21 +66,9 @@ macro_rules! upsert_fragments {
                 );
                 for (i, row) in self.rows.iter().enumerate() {
                     out.push_sql(if i == 0 { "(" } else { ", (" });
-                    out.push_bind_param::<SmallInt, _>(&row.kind)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Binary, _>(&row.target_uuid)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Text, _>(&row.algorithm_name)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Nullable<Binary>, _>(&row.request_uuid)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Binary, _>(&row.calculation_uuid)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Binary, _>(&row.ecosystem_matrix_uuid)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Binary, _>(&row.exercise_uuids)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Text, _>(&row.spy_info)?;
+                    bind_row!(out, row; SmallInt: kind, Binary: target_uuid, Text: algorithm_name,
+                        Nullable<Binary>: request_uuid, Binary: calculation_uuid,
+                        Binary: ecosystem_matrix_uuid, Binary: exercise_uuids, Text: spy_info);
                     out.push_sql(")");
                 }
                 out.push_sql(EXERCISE_CONFLICT);
@@ -84,31 +87,12 @@ macro_rules! upsert_fragments {
                 );
                 for (i, row) in self.rows.iter().enumerate() {
                     out.push_sql(if i == 0 { "(" } else { ", (" });
-                    out.push_bind_param::<SmallInt, _>(&row.kind)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Binary, _>(&row.owner_uuid)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Binary, _>(&row.book_container_uuid)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Text, _>(&row.algorithm_name)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Nullable<Binary>, _>(&row.request_uuid)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Binary, _>(&row.calculation_uuid)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Nullable<Binary>, _>(&row.ecosystem_matrix_uuid)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Double, _>(&row.minimum)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Double, _>(&row.most_likely)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Double, _>(&row.maximum)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Bool, _>(&row.is_real)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Nullable<Binary>, _>(&row.clue_ecosystem_uuid)?;
-                    out.push_sql(", ");
-                    out.push_bind_param::<Text, _>(&row.spy_info)?;
+                    bind_row!(out, row; SmallInt: kind, Binary: owner_uuid,
+                        Binary: book_container_uuid, Text: algorithm_name,
+                        Nullable<Binary>: request_uuid, Binary: calculation_uuid,
+                        Nullable<Binary>: ecosystem_matrix_uuid, Double: minimum,
+                        Double: most_likely, Double: maximum, Bool: is_real,
+                        Nullable<Binary>: clue_ecosystem_uuid, Text: spy_info);
                     out.push_sql(")");
                 }
                 out.push_sql(CLUE_CONFLICT);

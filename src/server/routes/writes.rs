@@ -214,13 +214,10 @@ fn response(request: &WriteRequest, body: &Value) -> Value {
                 .collect();
             json!({ "recorded_response_uuids": list })
         }
-        WriteRequest::UpdateCourseEcosystems(items) => {
-            // Every item appended: all preparations were known.
-            let list: Vec<Value> = items
-                .iter()
-                .map(|item| json!({ "request_uuid": item.raw_uuid, "update_status": "updated_but_unready" }))
-                .collect();
-            json!({ "update_responses": list })
+        // Answered item by item by `update_course_ecosystems` (statuses
+        // need the store); neither write path builds this answer here.
+        WriteRequest::UpdateCourseEcosystems(_) => {
+            json!({ "errors": ["update_course_ecosystems is answered per item"] })
         }
     }
 }
