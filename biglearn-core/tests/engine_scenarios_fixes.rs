@@ -116,8 +116,9 @@ fn s1_fix_13_a_parked_course_is_idle_until_its_preparation_arrives() {
 /// S1 fix 11: on prepare_course_ecosystem the engine precomputes the
 /// prepared ecosystem's re-mapped CLUE rows, so they are served before the
 /// switch, while the course stays on (and keeps serving) its current
-/// ecosystem; the switch then finds them ready. (The readiness mark behind
-/// `updated_and_ready` has no engine API yet, so only the rows are checked.)
+/// ecosystem; the switch then finds them ready. (The server derives
+/// `updated_and_ready` from the engine's watermark having passed the
+/// preparation, tested in the server's readiness tests; here the rows.)
 #[test]
 fn s1_fix_11_prepare_precomputes_the_remapped_clue_rows() {
     let mut events = base_events();
