@@ -77,6 +77,46 @@ fn sqlite_durability_settings_are_applied() {
     assert_eq!(memory.backend_kind(), BackendKind::Sqlite);
 }
 
+/// The engine's derived writes commit at `synchronous = NORMAL`; the
+/// writer must be back at the configured level afterwards, or event appends
+/// would silently lose their fsync.
+#[test]
+fn derived_writes_restore_the_configured_synchronous_level() {
+    use biglearn_core::engine_store::{EngineStore, Snapshot, StateBlob};
+    use biglearn_core::ids::EcosystemId;
+    use biglearn_core::log::SequenceNumber;
+
+    for level in [Synchronous::Full, Synchronous::Extra, Synchronous::Normal] {
+        let test = common::sqlite_file_store_with(SqliteOptions {
+            synchronous: level,
+            ..SqliteOptions::default()
+        });
+        let ecosystem = EcosystemId::from_uuid(uuid::Uuid::from_u128(7));
+        let snapshot = Snapshot {
+            through: SequenceNumber::new(0).expect("sequence number"),
+            blob: StateBlob {
+                format_version: 1,
+                bytes: vec![1, 2, 3],
+            },
+        };
+        test.store
+            .save_ecosystem_state(ecosystem, &snapshot)
+            .expect("derived write");
+        let stored = test
+            .store
+            .ecosystem_state(ecosystem)
+            .expect("read back")
+            .expect("stored");
+        assert_eq!(stored.blob.bytes, vec![1, 2, 3]);
+        let pragmas = test
+            .store
+            .sqlite_pragmas()
+            .expect("pragmas")
+            .expect("sqlite");
+        assert_eq!(pragmas.writer.synchronous, Some(level), "{level:?}");
+    }
+}
+
 #[test]
 fn sqlite_migrations_are_idempotent_and_reopening_keeps_everything() {
     let dir = tempfile::tempdir().expect("dir");
