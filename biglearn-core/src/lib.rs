@@ -9,6 +9,8 @@
 //!   [`log::fetch_events`]) and the storage traits [`log::EventLog`] and
 //!   [`log::BundleLog`]; [`memory::MemoryStore`] implements them in memory.
 //! - [`sparfa`]: sparse factor analysis: fitting, learner inference, CLUEs, TeSR.
+//! - [`simulation`]: a seeded class simulation (book, students with a hidden
+//!   SPARFA truth, weekly assignments) driven through the log and the engine.
 
 pub mod engine;
 pub mod engine_store;
@@ -18,6 +20,7 @@ pub mod log;
 pub mod memory;
 pub mod projection;
 pub mod scheduler;
+pub mod simulation;
 pub mod sparfa;
 #[cfg(feature = "testing")]
 pub mod testing;

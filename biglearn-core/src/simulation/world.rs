@@ -2,51 +2,58 @@
 //! hidden SPARFA model (one concept per page, W ≥ 0, intercepts d) with each
 //! student's true knowledge, and the wire events Tutor would send.
 
-use biglearn::core::events::{
+use crate::events::{
     parse_create_course, parse_create_ecosystem, parse_create_update_assignments,
     parse_record_responses, parse_update_rosters, Datetime, WireEvent,
 };
-use biglearn::core::ids::{
+use crate::ids::{
     AssignmentId, BookContainerId, CourseContainerId, CourseId, EcosystemId, ExerciseId, StudentId,
     TrialId,
 };
-use biglearn::core::log::Event;
+use crate::log::Event;
 use rand::Rng;
 use rand_chacha::ChaCha20Rng;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::SimulationError;
+
 /// Exercises per pool: reading, homework and practice pools on every page.
-pub const PER_POOL: usize = 4;
+pub(crate) const PER_POOL: usize = 4;
 /// Pages per chapter; one chapter is taught per week.
-pub const PAGES_PER_CHAPTER: usize = 3;
+pub(crate) const PAGES_PER_CHAPTER: usize = 3;
 /// The course starts at this unix time (2017-01-02, a Monday).
 const START_SECONDS: i64 = 1_483_315_200;
 
 /// Ids in disjoint numeric ranges, so a printed uuid says what it is.
-pub fn id(kind: u128, n: u128) -> Uuid {
+pub(crate) fn id(kind: u128, n: u128) -> Uuid {
     Uuid::from_u128((kind << 96) | n)
 }
 
 /// Microseconds of `day` (fractional) after the course start.
-pub fn micros(day: f64) -> i64 {
+pub(crate) fn micros(day: f64) -> i64 {
     (START_SECONDS as f64 * 1e6 + day * 86_400e6) as i64
 }
 
-fn date(day: f64) -> Result<String, String> {
+fn date(day: f64) -> Result<String, SimulationError> {
     Datetime::from_unix_micros(micros(day))
         .map(|d| d.as_str().to_owned())
-        .ok_or_else(|| format!("day {day} is out of the datetime range"))
+        .ok_or(SimulationError::DayOutOfRange { day })
 }
 
 /// One page: its container, the chapter it belongs to, and its exercises
 /// by pool (reading, homework, practice).
 #[derive(Debug, Clone)]
 pub struct Page {
+    /// The page's book container (its CLUE target).
     pub container: BookContainerId,
+    /// Index of the chapter (= the week it is taught in, modulo chapters).
     pub chapter: usize,
+    /// Exercises of the reading pool.
     pub reading: Vec<ExerciseId>,
+    /// Exercises of the homework pool.
     pub homework: Vec<ExerciseId>,
+    /// Exercises of the practice pool.
     pub practice: Vec<ExerciseId>,
 }
 
@@ -62,13 +69,19 @@ impl Page {
 
 /// The hidden truth: the book and the model answers are drawn from.
 pub struct World {
+    /// The book's ecosystem.
     pub ecosystem: EcosystemId,
+    /// The one simulated course.
     pub course: CourseId,
+    /// Chapter containers, in teaching order.
     pub chapters: Vec<BookContainerId>,
+    /// Pages, chapter by chapter; page `p` is concept `p` of the hidden model.
     pub pages: Vec<Page>,
     /// Per exercise (by its number): page index, loading and intercept.
     pub exercise_params: Vec<(usize, f64, f64)>,
+    /// The course's three periods.
     pub periods: Vec<CourseContainerId>,
+    /// The students, dealt round-robin over the periods.
     pub students: Vec<StudentId>,
     /// Each student's true knowledge per page.
     pub knowledge: Vec<Vec<f64>>,
@@ -81,7 +94,8 @@ fn normal(rng: &mut ChaCha20Rng) -> f64 {
     (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
 
-pub fn sigmoid(x: f64) -> f64 {
+/// The logistic link of the hidden model.
+pub(crate) fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
@@ -182,7 +196,7 @@ impl World {
     }
 
     /// create_ecosystem for the book.
-    pub fn create_ecosystem(&self) -> Result<Event, String> {
+    pub fn create_ecosystem(&self) -> Result<Event, SimulationError> {
         let mut contents = Vec::new();
         let root = self.ecosystem.to_string();
         for (c, chapter) in self.chapters.iter().enumerate() {
@@ -214,25 +228,25 @@ impl World {
             "book": {"cnx_identity": format!("{}@1.1", id(12, 1)), "contents": contents},
             "exercises": exercises, "imported_at": date(-30.0)?});
         Ok(parse_create_ecosystem(&body)
-            .map_err(|e| format!("create_ecosystem: {e:?}"))?
+            .map_err(|e| SimulationError::event("create_ecosystem", format!("{e:?}")))?
             .event
             .to_event())
     }
 
     /// create_course (sequence number 0).
-    pub fn create_course(&self, weeks: usize) -> Result<Event, String> {
+    pub fn create_course(&self, weeks: usize) -> Result<Event, SimulationError> {
         let body = json!({"course_uuid": self.course.to_string(),
             "ecosystem_uuid": self.ecosystem.to_string(), "is_real_course": true,
             "starts_at": date(0.0)?, "ends_at": date(7.0 * weeks as f64 + 14.0)?,
             "created_at": date(-7.0)?});
         Ok(parse_create_course(&body)
-            .map_err(|e| format!("create_course: {e:?}"))?
+            .map_err(|e| SimulationError::event("create_course", format!("{e:?}")))?
             .event
             .to_event())
     }
 
     /// The roster: three periods, students dealt round-robin.
-    pub fn roster(&self, seq: u64) -> Result<Event, String> {
+    pub fn roster(&self, seq: u64) -> Result<Event, SimulationError> {
         let course = self.course.to_string();
         let containers: Vec<Value> = self
             .periods
@@ -266,23 +280,20 @@ fn pool(clue: bool, types: &[&str], exercises: &[String]) -> Value {
 }
 
 fn first<T: WireEvent>(
-    parsed: Result<
-        Vec<biglearn::core::events::Echoed<T>>,
-        biglearn::core::events::ValidationErrors,
-    >,
-    what: &str,
-) -> Result<Event, String> {
+    parsed: Result<Vec<crate::events::Echoed<T>>, crate::events::ValidationErrors>,
+    what: &'static str,
+) -> Result<Event, SimulationError> {
     parsed
-        .map_err(|e| format!("{what}: {e:?}"))?
+        .map_err(|e| SimulationError::event(what, format!("{e:?}")))?
         .into_iter()
         .next()
         .map(|e| e.event.to_event())
-        .ok_or_else(|| format!("{what}: no item"))
+        .ok_or_else(|| SimulationError::event(what, "no item".to_owned()))
 }
 
 /// One issued trial: its uuid, exercise and placement.
 #[derive(Debug, Clone, Copy)]
-pub struct Trial {
+pub(crate) struct Trial {
     pub trial: TrialId,
     pub exercise: ExerciseId,
     pub is_pe: bool,
@@ -291,7 +302,7 @@ pub struct Trial {
 
 /// One assignment as the simulated Tutor tracks it.
 #[derive(Debug, Clone)]
-pub struct Assignment {
+pub(crate) struct Assignment {
     pub id: AssignmentId,
     pub student: usize,
     pub kind: &'static str,
@@ -305,7 +316,7 @@ pub struct Assignment {
 
 impl Assignment {
     /// create_update_assignment with the current trials.
-    pub fn event(&self, world: &World, seq: u64) -> Result<Event, String> {
+    pub fn event(&self, world: &World, seq: u64) -> Result<Event, SimulationError> {
         let trials: Vec<Value> = self
             .trials
             .iter()
@@ -341,7 +352,7 @@ impl Assignment {
 }
 
 /// record_response for one answer.
-pub fn response(
+pub(crate) fn response(
     world: &World,
     seq: u64,
     response: Uuid,
@@ -349,7 +360,7 @@ pub fn response(
     trial: &Trial,
     correct: bool,
     day: f64,
-) -> Result<Event, String> {
+) -> Result<Event, SimulationError> {
     let body = json!({"responses": [{"response_uuid": response.to_string(),
         "course_uuid": world.course.to_string(), "sequence_number": seq,
         "ecosystem_uuid": world.ecosystem.to_string(), "trial_uuid": trial.trial.to_string(),

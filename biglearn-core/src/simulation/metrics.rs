@@ -1,22 +1,24 @@
-//! Per-week figures of the simulation, read back through the `EngineStore`:
-//! mean student CLUE against the hidden true mastery and the coverage of the
-//! CLUE interval, per built-in algorithm.
+//! Per-week figures of the simulation, read back through the
+//! [`EngineStore`] (what the HTTP server would return): mean student CLUE
+//! against the hidden true mastery and the coverage of the CLUE interval,
+//! per built-in algorithm.
 
-use biglearn::core::engine_store::{
+use crate::engine_store::{
     AlgorithmName, ClueKey, ClueTarget, EngineStore, ExerciseKey, ExerciseTarget,
 };
-use biglearn::store::SqlStore;
 
 use super::world::World;
+use super::SimulationError;
 
 /// Responses a (student, page) pair needs before its CLUE counts towards
-/// the coverage.
-const MIN_RESPONSES: usize = 5;
+/// the figures: with fewer, the interval mostly reflects the prior.
+pub const MIN_RESPONSES: usize = 5;
 
 /// The figures of one algorithm's student CLUEs.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct ClueFigures {
-    /// (student, page) pairs with a real CLUE and ≥ 5 responses.
+    /// (student, page) pairs with a real CLUE and ≥ [`MIN_RESPONSES`]
+    /// answered responses.
     pub pairs: usize,
     /// Mean `most_likely` over those pairs.
     pub mean_clue: f64,
@@ -28,30 +30,85 @@ pub struct ClueFigures {
     pub coverage: f64,
 }
 
-/// One week's figures.
-#[derive(Debug, Default)]
+/// One simulated week's figures.
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct WeekReport {
+    /// The week, counted from 1.
+    pub week: usize,
+    /// CLUEs of `biglearn_sparfa`.
     pub sparfa: ClueFigures,
+    /// CLUEs of `local_query`.
     pub local: ClueFigures,
-    /// Mean practice-worst-areas list length (biglearn_sparfa).
+    /// Mean practice-worst-areas list length (`biglearn_sparfa`).
     pub worst_areas: f64,
+    /// PEs added to the week's reading and homework assignments.
+    pub pes: usize,
+    /// SPEs added to the week's reading and homework assignments.
+    pub spes: usize,
+    /// Reading and homework assignments opened this week.
+    pub assignments: usize,
+    /// Matrix refits so far (cumulative).
+    pub refits: usize,
 }
 
-fn name(n: &str) -> Result<AlgorithmName, String> {
-    AlgorithmName::new(n).map_err(|e| e.to_string())
+impl WeekReport {
+    /// Mean PEs per assignment.
+    pub fn pes_per_assignment(&self) -> f64 {
+        self.pes as f64 / self.assignments.max(1) as f64
+    }
+
+    /// Mean SPEs per assignment.
+    pub fn spes_per_assignment(&self) -> f64 {
+        self.spes as f64 / self.assignments.max(1) as f64
+    }
+
+    /// The header line of the text table [`WeekReport::table_row`] fills.
+    pub fn table_header() -> &'static str {
+        "week | pairs | sparfa CLUE  truth  |err|  cover | local CLUE  |err|  cover | PEs/asg SPEs/asg | worst | refits"
+    }
+
+    /// This week as one line of the text table.
+    pub fn table_row(&self) -> String {
+        let (s, l) = (&self.sparfa, &self.local);
+        format!(
+            "{:>4} | {:>5} | {:>11.3} {:>6.3} {:>6.3} {:>6.3} | {:>10.3} {:>6.3} {:>6.3} | {:>7.2} {:>8.2} | {:>5.2} | {:>6}",
+            self.week,
+            s.pairs,
+            s.mean_clue,
+            s.mean_truth,
+            s.mean_error,
+            s.coverage,
+            l.mean_clue,
+            l.mean_error,
+            l.coverage,
+            self.pes_per_assignment(),
+            self.spes_per_assignment(),
+            self.worst_areas,
+            self.refits
+        )
+    }
 }
 
-/// Reads the CLUEs of every student on every page taught by `week`.
-pub fn measure(
+fn name(n: &str) -> Result<AlgorithmName, SimulationError> {
+    AlgorithmName::new(n).map_err(|e| SimulationError::Setup(e.to_string()))
+}
+
+/// Reads the CLUEs of every student on every page taught by `week`
+/// (counted from 0) and the practice-worst-areas list lengths. `answered`
+/// holds, per student, the page of every answered response.
+pub(crate) fn measure(
     world: &World,
-    store: &SqlStore,
+    store: &impl EngineStore,
     answered: &[Vec<usize>],
     week: usize,
-) -> Result<WeekReport, String> {
+) -> Result<WeekReport, SimulationError> {
     let pages: Vec<usize> = (0..world.pages.len())
         .filter(|p| world.pages[*p].chapter <= week)
         .collect();
-    let mut report = WeekReport::default();
+    let mut report = WeekReport {
+        week: week + 1,
+        ..WeekReport::default()
+    };
     for (alg, figures) in [
         ("biglearn_sparfa", &mut report.sparfa),
         ("local_query", &mut report.local),
@@ -75,7 +132,9 @@ pub fn measure(
                 });
             }
         }
-        let clues = store.clue_results(&keys).map_err(|e| e.to_string())?;
+        let clues = store
+            .clue_results(&keys)
+            .map_err(|e| SimulationError::Store(e.to_string()))?;
         let (mut covered, mut sum_clue, mut sum_truth, mut sum_error) = (0usize, 0.0, 0.0, 0.0);
         for ((student, page), clue) in pairs.iter().zip(&clues) {
             let Some(clue) = clue else { continue };
@@ -109,45 +168,13 @@ pub fn measure(
             algorithm: algorithm.clone(),
         })
         .collect();
-    let worst = store.exercise_results(&keys).map_err(|e| e.to_string())?;
+    let worst = store
+        .exercise_results(&keys)
+        .map_err(|e| SimulationError::Store(e.to_string()))?;
     let lengths: usize = worst
         .iter()
         .map(|r| r.as_ref().map_or(0, |r| r.exercise_uuids.len()))
         .sum();
     report.worst_areas = lengths as f64 / world.students.len().max(1) as f64;
     Ok(report)
-}
-
-pub fn print_header() {
-    println!(
-        "week | pairs | sparfa CLUE  truth  |err|  cover | local CLUE  |err|  cover | PEs/asg SPEs/asg | worst | refits"
-    );
-}
-
-pub fn print_week(
-    week: usize,
-    report: &WeekReport,
-    pes: usize,
-    spes: usize,
-    assignments: usize,
-    refits: usize,
-) {
-    let per = |n: usize| n as f64 / assignments.max(1) as f64;
-    let (s, l) = (&report.sparfa, &report.local);
-    println!(
-        "{:>4} | {:>5} | {:>11.3} {:>6.3} {:>6.3} {:>6.3} | {:>10.3} {:>6.3} {:>6.3} | {:>7.2} {:>8.2} | {:>5.2} | {:>6}",
-        week + 1,
-        s.pairs,
-        s.mean_clue,
-        s.mean_truth,
-        s.mean_error,
-        s.coverage,
-        l.mean_clue,
-        l.mean_error,
-        l.coverage,
-        per(pes),
-        per(spes),
-        report.worst_areas,
-        refits
-    );
 }
