@@ -46,6 +46,10 @@ struct Args {
     /// recalculates every course using the ecosystem).
     #[arg(long, env = "BIGLEARN_MIN_REFIT_SECONDS", default_value_t = DEFAULT_MIN_REFIT_INTERVAL.as_secs_f64())]
     min_refit_seconds: f64,
+    /// Budget of the engine's course-state cache in MiB (estimated heap
+    /// size; least recently used courses are evicted and reloaded).
+    #[arg(long, env = "BIGLEARN_ENGINE_CACHE_MB", default_value_t = (biglearn::core::engine::DEFAULT_CACHE_BYTES >> 20) as u64)]
+    engine_cache_mb: u64,
 }
 
 fn main() -> ExitCode {
@@ -79,6 +83,10 @@ fn run(args: Args) -> Result<(), String> {
     config.engine_nice = args.engine_nice;
     config.min_refit_interval = std::time::Duration::try_from_secs_f64(args.min_refit_seconds)
         .map_err(|e| format!("--min-refit-seconds {}: {e}", args.min_refit_seconds))?;
+    config.engine_cache_bytes = usize::try_from(args.engine_cache_mb)
+        .ok()
+        .and_then(|mb| mb.checked_mul(1 << 20))
+        .ok_or_else(|| format!("--engine-cache-mb {} is too large", args.engine_cache_mb))?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

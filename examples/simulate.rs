@@ -118,6 +118,13 @@ fn run(args: &Args) -> Result<(), String> {
         timing.refits,
         timing.appends
     );
+    let work = simulation.engine_work();
+    println!(
+        "engine: {} events applied, {} result rows written, {:.0} bytes of course state written per event",
+        work.events_applied,
+        work.result_writes,
+        work.state_bytes_per_event()
+    );
     Ok(())
 }
 

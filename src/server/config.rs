@@ -35,6 +35,9 @@ pub struct ServerConfig {
     /// Least time between two SPARFA refits of one ecosystem (see
     /// [`crate::server::runner::RunnerSettings`]).
     pub min_refit_interval: Duration,
+    /// Budget of the engine's course-state cache, in estimated bytes; least
+    /// recently used courses are evicted first.
+    pub engine_cache_bytes: usize,
 }
 
 /// Why a configuration was refused.
@@ -100,6 +103,7 @@ impl ServerConfig {
             engine_tick: Duration::from_secs(1),
             engine_nice: DEFAULT_ENGINE_NICE,
             min_refit_interval: DEFAULT_MIN_REFIT_INTERVAL,
+            engine_cache_bytes: biglearn_core::engine::DEFAULT_CACHE_BYTES,
         }
     }
 

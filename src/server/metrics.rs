@@ -122,7 +122,7 @@ impl Metrics {
         drop(latency);
         let ingest = &snapshot.ingest;
         let runner = snapshot.runner;
-        let counters: [(&str, &str, u64); 12] = [
+        let counters: [(&str, &str, u64); 13] = [
             (
                 "biglearn_events_stored_total",
                 "Events newly stored.",
@@ -169,6 +169,11 @@ impl Metrics {
                 runner.result_writes.load(Ordering::Relaxed),
             ),
             (
+                "biglearn_engine_state_bytes_written_total",
+                "Bytes of course state (head and changed parts) the engine wrote.",
+                runner.state_bytes_written.load(Ordering::Relaxed),
+            ),
+            (
                 "biglearn_engine_step_errors_total",
                 "Engine steps that failed (retried).",
                 runner.step_errors.load(Ordering::Relaxed),
@@ -190,7 +195,7 @@ impl Metrics {
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
             );
         }
-        let gauges: [(&str, &str, f64); 2] = [
+        let gauges: [(&str, &str, f64); 4] = [
             (
                 "biglearn_ingest_group_requests_mean",
                 "Mean requests per committed group.",
@@ -200,6 +205,16 @@ impl Metrics {
                 "biglearn_ingest_group_requests_max",
                 "Largest group, in requests.",
                 ingest.max_group_requests as f64,
+            ),
+            (
+                "biglearn_engine_cached_courses",
+                "Course states in the engine's cache.",
+                runner.cached_courses.load(Ordering::Relaxed) as f64,
+            ),
+            (
+                "biglearn_engine_cached_bytes",
+                "Estimated bytes of the cached course states.",
+                runner.cached_bytes.load(Ordering::Relaxed) as f64,
             ),
         ];
         for (name, help, value) in gauges {

@@ -137,6 +137,7 @@ impl App {
             tick: config.engine_tick,
             nice: config.engine_nice,
             min_refit_interval: config.min_refit_interval,
+            cache_bytes: config.engine_cache_bytes,
         };
         let runner = EngineRunner::start(Arc::clone(&store), consumer.clone(), settings)?;
         let ingestor = Arc::new(Ingestor::new(Arc::clone(&store)));

@@ -55,6 +55,12 @@ pub struct RunnerStats {
     pub events_applied: AtomicU64,
     /// Result rows written or deleted.
     pub result_writes: AtomicU64,
+    /// Bytes of course state (head and parts) written.
+    pub state_bytes_written: AtomicU64,
+    /// Course states in the engine's cache.
+    pub cached_courses: AtomicU64,
+    /// Their estimated bytes.
+    pub cached_bytes: AtomicU64,
     /// Steps that failed (retried later).
     pub step_errors: AtomicU64,
     /// Matrix refits completed.
@@ -81,6 +87,8 @@ pub struct RunnerSettings {
     pub nice: i32,
     /// Least time between two refits of one ecosystem.
     pub min_refit_interval: Duration,
+    /// Budget of the engine's course-state cache, in estimated bytes.
+    pub cache_bytes: usize,
 }
 
 /// Handle of the engine thread.
@@ -105,7 +113,12 @@ impl EngineRunner {
         consumer: ConsumerName,
         settings: RunnerSettings,
     ) -> std::io::Result<EngineRunner> {
-        let RunnerSettings { tick, nice, .. } = settings;
+        let RunnerSettings {
+            tick,
+            nice,
+            cache_bytes,
+            ..
+        } = settings;
         let shared = Arc::new(Shared {
             signal: Mutex::new(Signal {
                 pending: true,
@@ -123,7 +136,9 @@ impl EngineRunner {
             .name("biglearn-engine".into())
             .spawn(move || {
                 lower_priority(nice);
-                run(&worker, &engine_store, engine_consumer, tick)
+                let engine =
+                    Engine::with_cache_bytes(engine_consumer, engine_limits(), cache_bytes);
+                run(&worker, &engine_store, engine, tick)
             })?;
         let refitter = Arc::clone(&shared);
         let refits = std::thread::Builder::new()
@@ -248,8 +263,7 @@ impl Drop for EngineRunner {
     }
 }
 
-fn run(shared: &Shared, store: &SqlStore, consumer: ConsumerName, tick: Duration) {
-    let mut engine = Engine::new(consumer, engine_limits());
+fn run(shared: &Shared, store: &SqlStore, mut engine: Engine, tick: Duration) {
     let mut last_gap_check: Option<StdInstant> = None;
     loop {
         {
@@ -356,6 +370,14 @@ fn drain(shared: &Shared, store: &SqlStore, engine: &mut Engine) {
                 stats
                     .result_writes
                     .fetch_add(report.result_writes as u64, Ordering::Relaxed);
+                stats
+                    .state_bytes_written
+                    .fetch_add(report.state_bytes_written as u64, Ordering::Relaxed);
+                let (courses, bytes) = engine.cache_usage();
+                stats
+                    .cached_courses
+                    .store(courses as u64, Ordering::Relaxed);
+                stats.cached_bytes.store(bytes as u64, Ordering::Relaxed);
             }
             Err(error) => {
                 shared.stats.step_errors.fetch_add(1, Ordering::Relaxed);

@@ -9,6 +9,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
 
 use uuid::Uuid;
 
@@ -95,6 +96,7 @@ pub fn recalculate_salted(
         now,
         salt,
         student_clues: RefCell::new(HashMap::new()),
+        student_inputs: RefCell::new(HashMap::new()),
     };
     for (assignment, at) in &dirty.assignments {
         ctx.assignment(*assignment, *at, &mut out);
@@ -106,9 +108,9 @@ pub fn recalculate_salted(
         let enrolled = views.course().students.contains_key(&student);
         // Without a full mark these only tell which current rows stay.
         let current = if enrolled {
-            views.student_clues(student, now)
+            ctx.student_inputs(student)
         } else {
-            Vec::new()
+            Rc::new(Vec::new())
         };
         let next = match pending {
             Some(ecosystem) if enrolled => views.student_clues_in(student, ecosystem, now),
@@ -161,6 +163,8 @@ struct Context<'v, 'c, 'm> {
     /// Student CLUEs computed in this pass, by (student, container,
     /// algorithm), for the worst areas of the same pass.
     student_clues: RefCell<HashMap<(StudentId, BookContainerId, BuiltinAlgorithm), ClueData>>,
+    /// Student CLUE inputs built in this pass, for the worst areas.
+    student_inputs: RefCell<HashMap<StudentId, Rc<Vec<ClueInput>>>>,
 }
 
 fn algorithm_responses(student: StudentId, responses: &[Response]) -> Vec<AlgorithmResponse> {
@@ -225,6 +229,18 @@ fn delete_exercises(out: &mut Outcome, target: ExerciseTarget, names: &[Algorith
 impl Context<'_, '_, '_> {
     fn course_id(&self) -> CourseId {
         self.views.course().id
+    }
+
+    /// The student's CLUE inputs at `now`, built once per pass.
+    fn student_inputs(&self, student: StudentId) -> Rc<Vec<ClueInput>> {
+        if let Some(inputs) = self.student_inputs.borrow().get(&student) {
+            return inputs.clone();
+        }
+        let inputs = Rc::new(self.views.student_clues(student, self.now));
+        self.student_inputs
+            .borrow_mut()
+            .insert(student, inputs.clone());
+        inputs
     }
 
     /// [`calculation_id`] of this course, with the salt (if any) appended.
@@ -387,7 +403,7 @@ impl Context<'_, '_, '_> {
             self.now,
         );
         let responses = algorithm_responses(student, &self.views.student_responses(student));
-        let inputs = self.views.student_clues(student, self.now);
+        let inputs = self.student_inputs(student);
         let calculation = self.calculation("worst_areas", &[student.into()], at);
         for alg in self.algorithms.for_ecosystem(ecosystem) {
             let request = ExerciseOrderRequest {
@@ -406,7 +422,7 @@ impl Context<'_, '_, '_> {
                 }
             };
             let mut clues = Vec::with_capacity(inputs.len());
-            for input in &inputs {
+            for input in inputs.iter() {
                 let cached = self
                     .student_clues
                     .borrow()

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -134,7 +135,27 @@ pub struct EcosystemState {
     pub exercise_order: Vec<ExerciseId>,
     /// Problems of the applied create_ecosystem (or of skipped events).
     pub problems: Problems,
+    /// Lookups built from the above once and shared (not part of its value).
+    #[serde(skip)]
+    derived: Derived,
 }
+
+/// The scheduler's view and catalog of an ecosystem, built on first use and
+/// shared by every course calculation until the next [`EcosystemState::apply`].
+/// Not part of the state's value: equality ignores it.
+#[derive(Debug, Clone, Default)]
+struct Derived {
+    view: OnceLock<Arc<EcosystemView>>,
+    catalog: OnceLock<Arc<ExerciseCatalog>>,
+}
+
+impl PartialEq for Derived {
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for Derived {}
 
 impl EcosystemState {
     /// An ecosystem whose create_ecosystem has not been applied yet.
@@ -150,6 +171,7 @@ impl EcosystemState {
             exercises: BTreeMap::new(),
             exercise_order: Vec::new(),
             problems: Problems::default(),
+            derived: Derived::default(),
         }
     }
 
@@ -293,6 +315,7 @@ impl EcosystemState {
     /// events change nothing; an unreadable event or one of another stream is
     /// recorded as a problem and skipped.
     pub fn apply(&mut self, event: &Event) -> bool {
+        self.derived = Derived::default();
         if event.stream != StreamId::Ecosystem(self.id) {
             self.problems.push(super::Problem {
                 sequence_number: event.sequence_number,
@@ -371,6 +394,24 @@ impl EcosystemState {
     /// The scheduler's indexed view of the pools (§2.1).
     pub fn view(&self) -> EcosystemView {
         EcosystemView::new(self.id, &self.scheduler_pools())
+    }
+
+    /// [`EcosystemState::view`], built once and shared (the state must
+    /// change only through [`EcosystemState::apply`], which rebuilds it).
+    pub fn shared_view(&self) -> Arc<EcosystemView> {
+        self.derived
+            .view
+            .get_or_init(|| Arc::new(self.view()))
+            .clone()
+    }
+
+    /// [`EcosystemState::catalog`], built once and shared like
+    /// [`EcosystemState::shared_view`].
+    pub fn shared_catalog(&self) -> Arc<ExerciseCatalog> {
+        self.derived
+            .catalog
+            .get_or_init(|| Arc::new(self.catalog()))
+            .clone()
     }
 
     /// (exercise, group) pairs, in `exercises` order, for [`ExerciseCatalog`].

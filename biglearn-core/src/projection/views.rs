@@ -1,7 +1,10 @@
 //! Conversions from projected state to the input types of
 //! [`crate::scheduler`] (scheduler.md §2.1, §2.5, §3.1, §3.2).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -39,9 +42,23 @@ pub struct ClueInput {
 #[derive(Debug)]
 pub struct CourseViews<'a> {
     course: &'a CourseState,
-    views: BTreeMap<EcosystemId, EcosystemView>,
-    catalog: ExerciseCatalog,
+    views: BTreeMap<EcosystemId, Arc<EcosystemView>>,
+    catalog: Arc<ExerciseCatalog>,
     mappings: BookContainerMappings,
+    /// The exercises of each CLUE target (container, ecosystem) met so far:
+    /// the same for every student of a pass, so computed once.
+    clue_pools: RefCell<CluePools>,
+}
+
+/// The CLUE pools met so far, by (target container, ecosystem); `None` for
+/// a target with no known exercise (no CLUE is made).
+type CluePools = HashMap<(BookContainerId, EcosystemId), Option<Rc<CluePool>>>;
+
+/// A CLUE target's exercises, as a list (for the CLUE input) and a set.
+#[derive(Debug)]
+struct CluePool {
+    list: Vec<ExerciseId>,
+    set: HashSet<ExerciseId>,
 }
 
 impl<'a> CourseViews<'a> {
@@ -74,13 +91,19 @@ impl<'a> CourseViews<'a> {
             .filter_map(|id| ecosystems.ecosystem(*id))
             .filter(|e| e.imported)
             .collect();
-        let catalog = ExerciseCatalog::new(states.iter().flat_map(|e| e.exercise_groups()));
-        let views = states.iter().map(|e| (e.id, e.view())).collect();
+        let catalog = match states.as_slice() {
+            [only] => only.shared_catalog(),
+            _ => Arc::new(ExerciseCatalog::new(
+                states.iter().flat_map(|e| e.exercise_groups()),
+            )),
+        };
+        let views = states.iter().map(|e| (e.id, e.shared_view())).collect();
         CourseViews {
             course,
             views,
             catalog,
             mappings: course.book_container_mappings(),
+            clue_pools: RefCell::new(HashMap::new()),
         }
     }
 
@@ -91,7 +114,7 @@ impl<'a> CourseViews<'a> {
 
     /// The view of `ecosystem`, when it is imported and referred to.
     pub fn view(&self, ecosystem: EcosystemId) -> Option<&EcosystemView> {
-        self.views.get(&ecosystem)
+        self.views.get(&ecosystem).map(|v| &**v)
     }
 
     /// The view of the course's current ecosystem.
@@ -276,31 +299,48 @@ impl<'a> CourseViews<'a> {
             }
         }
         let candidates: Vec<ClueCandidate> = candidates.into_iter().map(|(_, c)| c).collect();
-        let views: Vec<&EcosystemView> = self.views.values().collect();
         let mut inputs = Vec::new();
         for target in targets {
-            let Some(exercises) = clue_exercises(
-                target,
-                current,
-                &views,
-                &self.mappings,
-                &self.course.exclusions,
-                &self.catalog,
-            ) else {
+            let Some(pool) = self.clue_pool(target, current) else {
                 continue;
             };
-            let set: HashSet<ExerciseId> = exercises.iter().copied().collect();
-            let responses = select_clue_responses(&candidates, &set, &self.catalog, audience, now);
+            let responses =
+                select_clue_responses(&candidates, &pool.set, &self.catalog, audience, now);
             if responses.is_written(audience) {
                 inputs.push(ClueInput {
                     book_container: target,
                     ecosystem: current,
-                    exercises,
+                    exercises: pool.list.clone(),
                     responses,
                 });
             }
         }
         inputs
+    }
+
+    /// [`clue_exercises`] of `target` in `current`, computed once per
+    /// target for the life of these views.
+    fn clue_pool(&self, target: BookContainerId, current: EcosystemId) -> Option<Rc<CluePool>> {
+        if let Some(pool) = self.clue_pools.borrow().get(&(target, current)) {
+            return pool.clone();
+        }
+        let views: Vec<&EcosystemView> = self.views.values().map(|v| &**v).collect();
+        let pool = clue_exercises(
+            target,
+            current,
+            &views,
+            &self.mappings,
+            &self.course.exclusions,
+            &self.catalog,
+        )
+        .map(|list| {
+            let set = list.iter().copied().collect();
+            Rc::new(CluePool { list, set })
+        });
+        self.clue_pools
+            .borrow_mut()
+            .insert((target, current), pool.clone());
+        pool
     }
 }
 

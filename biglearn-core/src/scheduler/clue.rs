@@ -64,11 +64,17 @@ impl ClueData {
 /// assert!(clue.is_real);
 /// ```
 pub fn local_query_clue(responses: &[(TrialId, bool)], ecosystem: EcosystemId) -> ClueData {
+    // The last answer per trial, in order of each trial's first answer
+    // (a position index keeps this linear for class-wide CLUEs).
     let mut last: Vec<(TrialId, bool)> = Vec::new();
+    let mut position: HashMap<TrialId, usize> = HashMap::with_capacity(responses.len());
     for &(trial, correct) in responses {
-        match last.iter_mut().find(|(t, _)| *t == trial) {
-            Some(entry) => entry.1 = correct,
-            None => last.push((trial, correct)),
+        match position.get(&trial) {
+            Some(&i) => last[i].1 = correct,
+            None => {
+                position.insert(trial, last.len());
+                last.push((trial, correct));
+            }
         }
     }
     let n = last.len();

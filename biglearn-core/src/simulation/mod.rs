@@ -147,6 +147,25 @@ impl Default for SimulationConfig {
     }
 }
 
+/// What the engine did: events applied, result rows and course-state bytes
+/// written (the storage cost per response).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct EngineWork {
+    /// Events the engine applied.
+    pub events_applied: usize,
+    /// Result rows the engine wrote or deleted.
+    pub result_writes: usize,
+    /// Bytes of course state (head and parts) the engine wrote.
+    pub state_bytes_written: usize,
+}
+
+impl EngineWork {
+    /// Course-state bytes written per applied event.
+    pub fn state_bytes_per_event(&self) -> f64 {
+        self.state_bytes_written as f64 / self.events_applied.max(1) as f64
+    }
+}
+
 /// Seconds spent, per kind of work, as measured by
 /// [`SimulationConfig::clock`].
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
@@ -363,6 +382,11 @@ impl<S: EngineStore> Simulation<S> {
     /// Wall time per kind of work (zero without [`SimulationConfig::clock`]).
     pub fn timing(&self) -> Timing {
         self.tutor.timing
+    }
+
+    /// What the engine did so far (events applied, rows and bytes written).
+    pub fn engine_work(&self) -> EngineWork {
+        self.tutor.work
     }
 
     /// Gives the store back.

@@ -12,7 +12,7 @@ use crate::log::{AppendRequest, BundleLimits, ConsumerName, Event};
 use crate::scheduler::Instant;
 
 use super::world::{id, micros, Assignment, Trial, World};
-use super::{Clock, SimulationError, Timing};
+use super::{Clock, EngineWork, SimulationError, Timing};
 
 /// One answer the students will give: (day, student, trial, correct).
 pub(crate) type Answer = (f64, usize, Trial, bool);
@@ -35,6 +35,8 @@ pub(crate) struct Tutor<S> {
     pub refits: usize,
     pub events: usize,
     pub timing: Timing,
+    /// What the engine did, summed over every step.
+    pub work: EngineWork,
     /// Refit pending ecosystems every this many simulated days.
     refit_every: f64,
     last_refit: f64,
@@ -64,6 +66,7 @@ impl<S: EngineStore> Tutor<S> {
             refits: 0,
             events: 0,
             timing: Timing::default(),
+            work: EngineWork::default(),
             refit_every,
             last_refit: f64::NEG_INFINITY,
             fresh_engine: fresh_engine.then_some(consumer),
@@ -111,10 +114,14 @@ impl<S: EngineStore> Tutor<S> {
             self.engine = Engine::new(consumer.clone(), BundleLimits::default());
         }
         let started = (self.clock)();
-        self.engine
+        let report = self
+            .engine
             .run_until_idle(&self.store, now, MAX_STEPS)
             .map_err(|e| SimulationError::Engine(e.to_string()))?;
         self.timing.engine_steps += (self.clock)() - started;
+        self.work.events_applied += report.events_applied;
+        self.work.result_writes += report.result_writes;
+        self.work.state_bytes_written += report.state_bytes_written;
         Ok(())
     }
 
