@@ -20,14 +20,16 @@ use crate::engine_store::{
     AlgorithmName, ClueData, ClueKey, ClueResult, ClueTarget, ExerciseKey, ExerciseResult,
     ExerciseTarget, ResultWrite, SpyInfo,
 };
-use crate::ids::{AssignmentId, BookContainerId, CalculationId, CourseId, ExerciseId, StudentId};
+use crate::ids::{
+    AssignmentId, BookContainerId, CalculationId, CourseId, EcosystemId, ExerciseId, StudentId,
+};
 use crate::log::SequenceNumber;
 use crate::projection::{ClueInput, CourseViews, EcosystemCatalog};
 use crate::scheduler::{
     build_pe, build_spe, instructor_driven_history, pe_seed, practice_worst_areas, seed_from_ids,
     spe_seed, student_driven_history, student_exclusions, AlgorithmResponse, BuiltinAlgorithm,
-    ClueCandidate, ClueRequest, ExerciseOrderRequest, HistoryType, Instant, PeInput, PriorityOrder,
-    Response, SelectionConfig, SpeInput, StudentClue,
+    ClueCandidate, ClueRequest, ExerciseOrder, ExerciseOrderRequest, HistoryType, Instant, PeInput,
+    PriorityOrder, Response, SelectionConfig, SpeInput, StudentClue,
 };
 
 /// The result changes of one bundle, and the calculations that failed.
@@ -97,6 +99,7 @@ pub fn recalculate_salted(
         salt,
         student_clues: RefCell::new(HashMap::new()),
         student_inputs: RefCell::new(HashMap::new()),
+        sparfa_orders: RefCell::new(HashMap::new()),
     };
     for (assignment, at) in &dirty.assignments {
         ctx.assignment(*assignment, *at, &mut out);
@@ -165,6 +168,11 @@ struct Context<'v, 'c, 'm> {
     student_clues: RefCell<HashMap<(StudentId, BookContainerId, BuiltinAlgorithm), ClueData>>,
     /// Student CLUE inputs built in this pass, for the worst areas.
     student_inputs: RefCell<HashMap<StudentId, Rc<Vec<ClueInput>>>>,
+    /// `biglearn_sparfa` orders of this pass by (student, ecosystem): they
+    /// depend only on the ecosystem's exercises, the student's answers and
+    /// the matrix, not on the calculation, so every assignment of the
+    /// student and its worst areas share one ranking.
+    sparfa_orders: RefCell<HashMap<(StudentId, EcosystemId), ExerciseOrder>>,
 }
 
 fn algorithm_responses(student: StudentId, responses: &[Response]) -> Vec<AlgorithmResponse> {
@@ -229,6 +237,27 @@ fn delete_exercises(out: &mut Outcome, target: ExerciseTarget, names: &[Algorith
 impl Context<'_, '_, '_> {
     fn course_id(&self) -> CourseId {
         self.views.course().id
+    }
+
+    /// `alg`'s priority order for `request`; a `biglearn_sparfa` order is
+    /// computed once per (student, ecosystem) in a pass (see
+    /// [`Context::sparfa_orders`]); `local_query` shuffles with the
+    /// calculation's seed, so its orders are not shared.
+    fn order(
+        &self,
+        alg: &Builtin<'_>,
+        request: &ExerciseOrderRequest<'_>,
+    ) -> Result<ExerciseOrder, String> {
+        let key = match (alg.algorithm(), request.student) {
+            (BuiltinAlgorithm::BiglearnSparfa, Some(student)) => (student, request.ecosystem),
+            _ => return alg.order(request),
+        };
+        if let Some(order) = self.sparfa_orders.borrow().get(&key) {
+            return Ok(order.clone());
+        }
+        let order = alg.order(request)?;
+        self.sparfa_orders.borrow_mut().insert(key, order.clone());
+        Ok(order)
     }
 
     /// The student's CLUE inputs at `now`, built once per pass.
@@ -297,7 +326,7 @@ impl Context<'_, '_, '_> {
                 exercises: view.exercises(),
                 responses: &responses,
             };
-            let order = match alg.order(&request) {
+            let order = match self.order(&alg, &request) {
                 Ok(order) => order,
                 Err(error) => {
                     out.failures.push(format!("assignment {id}: {error}"));
@@ -413,7 +442,7 @@ impl Context<'_, '_, '_> {
                 exercises: view.exercises(),
                 responses: &responses,
             };
-            let order = match alg.order(&request) {
+            let order = match self.order(&alg, &request) {
                 Ok(order) => order,
                 Err(error) => {
                     out.failures
