@@ -47,8 +47,7 @@ def ids(frame: pd.DataFrame, column: str) -> pd.Series:
             f"column `{column}`: missing id at row {row} ({int(bad.sum())} missing in all)",
             [column],
         )
-    if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
-        return values.astype(str)
+    # Ids are text (as in a CSV): 7 and "7" are the same learner.
     return values.astype(str)
 
 
