@@ -260,3 +260,14 @@ def test_unseen_learners_at_the_prior(split, fitted):
     assert np.allclose(p, 1 / (1 + np.exp(-d)), atol=1e-12)
     with pytest.raises(biglearn.ValidationError, match="unseen must be"):
         fitted.predict_proba(stranger, unseen="ignore")
+
+
+def test_numpy_arrays_and_dicts_are_accepted(data):
+    r = data.responses
+    arrays = (r["learner"].to_numpy(), r["question"].to_numpy(), r["correct"].to_numpy())
+    from_arrays = biglearn.TwoPL(progress=False).fit(arrays)
+    from_frame = biglearn.TwoPL(progress=False).fit(r)
+    pd.testing.assert_frame_equal(from_arrays.W, from_frame.W)
+    from_dict = biglearn.TwoPL(progress=False).fit({"learner": arrays[0], "question": arrays[1],
+                                                    "correct": arrays[2].astype(bool)})
+    pd.testing.assert_series_equal(from_dict.d, from_frame.d)
