@@ -243,8 +243,11 @@ fn run_late(events: &[Event], key: &ExerciseKey) -> Vec<biglearn_core::ids::Exer
 }
 
 #[test]
-fn course_states_are_stored_binary_and_old_json_states_still_read() {
+fn course_states_are_stored_as_parts_and_whole_states_of_earlier_versions_still_read() {
+    use biglearn_core::engine::parts::PARTS_VERSION;
     use biglearn_core::engine::EngineCourseState;
+    use biglearn_core::engine_store::{CourseSnapshot, PartKey, StateBlob};
+    use biglearn_core::projection::{encode_state, STATE_VERSION};
     let store = store();
     run(
         &mut Engine::new(consumer(), BundleLimits::default()),
@@ -255,13 +258,106 @@ fn course_states_are_stored_binary_and_old_json_states_still_read() {
         .course_state(&consumer(), course_id())
         .unwrap()
         .unwrap();
-    assert_ne!(snapshot.blob.bytes.first(), Some(&b'{'));
-    let state = EngineCourseState::decode(&snapshot.blob.bytes).unwrap();
+    assert_eq!(snapshot.head.format_version, PARTS_VERSION);
+    assert!(snapshot
+        .parts
+        .iter()
+        .all(|p| p.blob.format_version == PARTS_VERSION));
+    let keys: Vec<PartKey> = snapshot.parts.iter().map(|p| p.key).collect();
+    assert!(keys.contains(&PartKey::Course) && keys.contains(&PartKey::Roster));
+    assert!(keys.iter().any(|k| matches!(k, PartKey::Assignment(_))));
+    assert!(keys.iter().any(|k| matches!(k, PartKey::Student(_))));
+    let state = EngineCourseState::from_snapshot(course_id(), &snapshot).unwrap();
     assert_eq!(state.clock, Some(day(5)));
-    let json = biglearn_core::projection::encode_state(&state).unwrap();
-    assert!(json.len() > snapshot.blob.bytes.len());
-    assert_eq!(EngineCourseState::decode(&json).unwrap(), state);
-    let mut truncated = snapshot.blob.bytes.clone();
-    truncated.truncate(6);
-    assert!(EngineCourseState::decode(&truncated).is_err());
+    // Earlier versions stored the whole state as one blob, binary or JSON.
+    for legacy in [state.encode().unwrap(), encode_state(&state).unwrap()] {
+        let old = CourseSnapshot {
+            through: snapshot.through,
+            head: StateBlob {
+                format_version: STATE_VERSION,
+                bytes: legacy.clone(),
+            },
+            parts: Vec::new(),
+        };
+        assert_eq!(
+            EngineCourseState::from_snapshot(course_id(), &old).unwrap(),
+            state
+        );
+        let mut truncated = old.clone();
+        truncated.head.bytes.truncate(6);
+        assert!(EngineCourseState::from_snapshot(course_id(), &truncated).is_err());
+    }
+    // A part that is not valid is an error naming the problem, not a panic.
+    let mut broken = snapshot.clone();
+    broken.parts[0].blob.bytes.truncate(5);
+    let error = EngineCourseState::from_snapshot(course_id(), &broken).unwrap_err();
+    assert!(error.to_string().contains("binary"), "{error}");
+}
+
+/// A course an earlier version stored as one blob is split into parts by
+/// its next commit, with the same results as a course that never was.
+#[test]
+fn a_whole_state_of_an_earlier_version_is_split_at_the_next_commit() {
+    use biglearn_core::engine::EngineCourseState;
+    use biglearn_core::engine_store::{CourseCommit, PartWrite, StateBlob};
+    use biglearn_core::projection::STATE_VERSION;
+    let control = store();
+    let legacy = store();
+    for s in [&control, &legacy] {
+        run(&mut Engine::new(consumer(), BundleLimits::default()), s, 5);
+    }
+    // Rewrite the legacy store's course as an earlier version left it.
+    let snapshot = legacy
+        .course_state(&consumer(), course_id())
+        .unwrap()
+        .unwrap();
+    let state = EngineCourseState::from_snapshot(course_id(), &snapshot).unwrap();
+    let old = CourseCommit {
+        consumer: consumer(),
+        course: course_id(),
+        through: snapshot.through,
+        state: StateBlob {
+            format_version: STATE_VERSION,
+            bytes: state.encode().unwrap(),
+        },
+        parts: snapshot
+            .parts
+            .iter()
+            .map(|p| PartWrite {
+                key: p.key,
+                blob: None,
+            })
+            .collect(),
+        writes: Vec::new(),
+        problems: Vec::new(),
+    };
+    legacy
+        .commit_course_recalc(&old, &Default::default())
+        .unwrap();
+    let stored = legacy
+        .course_state(&consumer(), course_id())
+        .unwrap()
+        .unwrap();
+    assert!(stored.parts.is_empty());
+    // Feedback passes at day 12: both recalculate with fresh engines.
+    for s in [&control, &legacy] {
+        let report = run(&mut Engine::new(consumer(), BundleLimits::default()), s, 12);
+        assert_eq!(report.courses_recalculated, 1);
+    }
+    for key in [
+        student_clue("local_query"),
+        student_clue("biglearn_sparfa"),
+        teacher_clue(),
+    ] {
+        assert_eq!(clue(&legacy, &key), clue(&control, &key), "{key:?}");
+    }
+    let split = legacy
+        .course_state(&consumer(), course_id())
+        .unwrap()
+        .unwrap();
+    let reference = control
+        .course_state(&consumer(), course_id())
+        .unwrap()
+        .unwrap();
+    assert_eq!(split, reference, "split into the same parts");
 }

@@ -62,7 +62,27 @@ diesel::allow_tables_to_appear_in_same_query!(events, streams, consumer_watermar
 // Engine storage (`src/engine_store/`, migration `*_engine_state`).
 
 diesel::table! {
-    /// The course state each consumer committed last.
+    /// The parts of each consumer's course states (migration
+    /// `*_engine_course_parts`).
+    engine_course_parts (consumer, course_uuid, part_kind, part_uuid) {
+        /// The consumer's name.
+        consumer -> Text,
+        /// The course uuid, 16 bytes.
+        course_uuid -> Binary,
+        /// Which part: 0 course, 1 roster, 2 student, 3 assignment.
+        part_kind -> SmallInt,
+        /// The student or assignment uuid (nil for kinds 0 and 1).
+        part_uuid -> Binary,
+        /// The part's format version.
+        format_version -> BigInt,
+        /// The encoded part, verbatim.
+        part -> Binary,
+    }
+}
+
+diesel::table! {
+    /// The head of the course state each consumer committed last (or, at
+    /// format version 1, the whole state of an earlier version).
     engine_course_states (consumer, course_uuid) {
         /// The consumer's name.
         consumer -> Text,

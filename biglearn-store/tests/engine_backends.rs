@@ -139,12 +139,16 @@ fn fingerprint(store: &impl EngineStore) -> Fingerprint {
         });
         rows.push(format!("{key:?} => {row:?} bits {numbers:?}"));
     }
-    let state = store
+    let snapshot = store
         .course_state(&consumer(), course_id())
         .unwrap()
-        .expect("course committed")
-        .blob
-        .bytes;
+        .expect("course committed");
+    // The head and every part, keyed, bit for bit.
+    let mut state = snapshot.head.bytes;
+    for part in snapshot.parts {
+        state.extend(format!("{:?}", part.key).bytes());
+        state.extend(part.blob.bytes);
+    }
     let problems = problems(store)
         .into_iter()
         .map(|p| format!("{p:?}"))

@@ -61,6 +61,7 @@ fn measure(label: &str, store: &dyn EngineStore) {
                 course: course_id(n),
                 through: seq(round),
                 state: state.clone(),
+                parts: Vec::new(),
                 writes: writes(n, round),
                 problems: Vec::new(),
             };

@@ -1,12 +1,13 @@
 //! Recalculating one course: shared by bundle processing and wake-ups, plus
 //! the wake-up pass of a step and the refit entry points of [`Engine`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
 use super::algs::{Matrices, MatrixCache};
 use super::ecosystems::EcosystemCache;
+use super::parts::StoredParts;
 use super::recalc::{self, Outcome};
 use super::refit::{self, RefitError, RefitReport};
 use super::wake::{ecosystems_of, matrix_changes, next_wake, time_changes};
@@ -22,41 +23,80 @@ use crate::sparfa::fit::FitOptions;
 /// How many due courses one step wakes at most.
 const WAKE_BATCH: usize = 64;
 
-/// How many decoded course states an engine keeps between steps.
-const COURSE_CACHE: usize = 64;
+/// The default budget of the course-state cache, in estimated bytes
+/// ([`EngineCourseState::approx_bytes`]).
+pub const DEFAULT_CACHE_BYTES: usize = 256 << 20;
 
-/// Decoded course states by course, each with the watermark it reflects;
-/// valid while the consumer's watermark is still that one (this engine is
-/// the only writer of its consumer's courses).
-#[derive(Debug, Default)]
+/// A cached course: its state, the watermark it reflects and the bytes of
+/// its course-wide parts as last stored.
+#[derive(Debug)]
+pub(super) struct CachedCourse {
+    pub(super) through: SequenceNumber,
+    pub(super) state: EngineCourseState,
+    pub(super) stored: StoredParts,
+}
+
+/// Decoded course states, least recently used evicted first once their
+/// estimated size passes the budget; each is valid while the consumer's
+/// watermark is the one it reflects (this engine is the only writer of its
+/// consumer's courses).
+#[derive(Debug)]
 pub(super) struct CourseCache {
-    states: HashMap<CourseId, (SequenceNumber, EngineCourseState)>,
+    entries: lru::LruCache<CourseId, (CachedCourse, usize)>,
+    bytes: usize,
+    budget: usize,
+}
+
+impl Default for CourseCache {
+    fn default() -> Self {
+        CourseCache::with_budget(DEFAULT_CACHE_BYTES)
+    }
 }
 
 impl CourseCache {
+    /// An empty cache holding at most about `budget` bytes of states.
+    pub(super) fn with_budget(budget: usize) -> Self {
+        CourseCache {
+            entries: lru::LruCache::unbounded(),
+            bytes: 0,
+            budget,
+        }
+    }
+
     /// The cached state of `course` if it reflects exactly `through`.
     pub(super) fn take(
         &mut self,
         course: CourseId,
         through: Option<SequenceNumber>,
-    ) -> Option<EngineCourseState> {
-        let (cached, state) = self.states.remove(&course)?;
-        (Some(cached) == through).then_some(state)
+    ) -> Option<CachedCourse> {
+        let (cached, bytes) = self.entries.pop(&course)?;
+        self.bytes -= bytes;
+        (Some(cached.through) == through).then_some(cached)
     }
 
-    /// Keeps `state` as reflecting `through`.
-    pub(super) fn put(
-        &mut self,
-        course: CourseId,
-        through: SequenceNumber,
-        state: EngineCourseState,
-    ) {
-        if self.states.len() >= COURSE_CACHE && !self.states.contains_key(&course) {
-            if let Some(evict) = self.states.keys().next().copied() {
-                self.states.remove(&evict);
+    /// Keeps `cached`, evicting the least recently used states past the
+    /// budget (a state larger than the whole budget is not kept).
+    pub(super) fn put(&mut self, course: CourseId, cached: CachedCourse) {
+        if let Some((_, bytes)) = self.entries.pop(&course) {
+            self.bytes -= bytes;
+        }
+        let bytes = cached.state.approx_bytes() + cached.stored.bytes();
+        if bytes > self.budget {
+            return;
+        }
+        while self.bytes + bytes > self.budget {
+            match self.entries.pop_lru() {
+                Some((_, (_, evicted))) => self.bytes -= evicted,
+                None => break,
             }
         }
-        self.states.insert(course, (through, state));
+        self.bytes += bytes;
+        self.entries.put(course, (cached, bytes));
+    }
+
+    /// (cached courses, estimated bytes).
+    pub(super) fn usage(&self) -> (usize, usize) {
+        (self.entries.len(), self.bytes)
     }
 }
 
@@ -173,26 +213,12 @@ impl Engine {
             return Ok(());
         };
         let course_name = format!("course {course}");
-        let mut state = match self.courses.take(course, Some(through)) {
-            Some(state) => state,
-            None => {
-                let Some(snapshot) = store
-                    .course_state(&self.consumer, course)
-                    .map_err(|e| self.store_error(e))?
-                else {
-                    return Ok(());
-                };
-                if snapshot.through != through {
-                    return Ok(());
-                }
-                EngineCourseState::decode(&snapshot.blob.bytes).map_err(|source| {
-                    EngineError::Blob {
-                        consumer: self.consumer.clone(),
-                        what: course_name.clone(),
-                        source,
-                    }
-                })?
-            }
+        let mut cached = match self.courses.take(course, Some(through)) {
+            Some(cached) => cached,
+            None => match self.load_course(store, course, &course_name)? {
+                Some(loaded) if loaded.through == through => loaded,
+                _ => return Ok(()),
+            },
         };
         let salt = seed_from_ids(
             "biglearn.engine.wake",
@@ -203,7 +229,7 @@ impl Engine {
             store,
             &self.ecosystems,
             &mut self.matrices,
-            &mut state,
+            &mut cached.state,
             Dirty::default(),
             through,
             now,
@@ -215,7 +241,7 @@ impl Engine {
         let commit = self.course_commit(
             course,
             through,
-            &state,
+            &mut cached,
             &course_name,
             outcome.writes,
             problems,
@@ -235,7 +261,9 @@ impl Engine {
                 report.courses_recalculated += 1;
                 report.result_writes += commit.writes.len();
                 report.problems += commit.problems.len();
-                self.courses.put(course, through, state);
+                report.state_bytes_written += commit.state_bytes();
+                cached.state.course.touched.clear();
+                self.courses.put(course, cached);
             }
             CommitOutcome::Stale { .. } => {}
         }

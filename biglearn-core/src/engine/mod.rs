@@ -49,6 +49,7 @@ pub mod algs;
 mod clue_owner;
 mod course;
 pub mod ecosystems;
+pub mod parts;
 pub mod recalc;
 pub mod refit;
 mod state;
@@ -61,13 +62,14 @@ use std::collections::BTreeMap;
 
 use crate::engine_store::{
     CommitOutcome, CourseCommit, EngineStore, EngineStoreError, RecordedProblem, ResultWrite,
-    StateBlob,
 };
 use crate::ids::{AssignmentId, CourseContainerId, CourseId, StudentId};
 use crate::log::{Bundle, BundleLimits, ConsumerName, SequenceNumber, StoreError};
-use crate::projection::{BlobError, CourseChanges, EcosystemState, Problem, STATE_VERSION};
+use crate::projection::{BlobError, CourseChanges, EcosystemState, Problem};
 use crate::scheduler::Instant;
-use course::{calculate, failure_problems, BundleExtras, CourseCache};
+pub use course::DEFAULT_CACHE_BYTES;
+use course::{calculate, failure_problems, BundleExtras, CachedCourse, CourseCache};
+use parts::StoredParts;
 
 use ecosystems::EcosystemCache;
 
@@ -125,6 +127,8 @@ pub struct StepReport {
     pub problems: usize,
     /// Courses recalculated at their wake-up (dates passed, new matrix).
     pub courses_recalculated: usize,
+    /// Bytes of course state (head and parts) written.
+    pub state_bytes_written: usize,
 }
 
 impl StepReport {
@@ -212,15 +216,32 @@ impl Dirty {
 }
 
 impl Engine {
-    /// An engine consuming bundles as `consumer`.
+    /// An engine consuming bundles as `consumer`, caching up to
+    /// [`DEFAULT_CACHE_BYTES`] of course states.
     pub fn new(consumer: ConsumerName, limits: BundleLimits) -> Self {
+        Engine::with_cache_bytes(consumer, limits, DEFAULT_CACHE_BYTES)
+    }
+
+    /// An engine whose course-state cache holds about `cache_bytes` (an
+    /// estimate of the decoded states' heap size); least recently used
+    /// courses are evicted first and reloaded from the store when needed.
+    pub fn with_cache_bytes(
+        consumer: ConsumerName,
+        limits: BundleLimits,
+        cache_bytes: usize,
+    ) -> Self {
         Engine {
             consumer,
             limits,
             ecosystems: EcosystemCache::default(),
             matrices: algs::MatrixCache::default(),
-            courses: CourseCache::default(),
+            courses: CourseCache::with_budget(cache_bytes),
         }
+    }
+
+    /// How many course states are cached, and their estimated bytes.
+    pub fn cache_usage(&self) -> (usize, usize) {
+        self.courses.usage()
     }
 
     /// The consumer name.
@@ -284,6 +305,7 @@ impl Engine {
             total.result_writes += report.result_writes;
             total.problems += report.problems;
             total.courses_recalculated += report.courses_recalculated;
+            total.state_bytes_written += report.state_bytes_written;
         }
         Ok(total)
     }
@@ -305,30 +327,20 @@ impl Engine {
         };
         let course_name = format!("course {}", bundle.course);
         let first = bundle.events.first().map(|e| e.sequence_number);
-        let cached = self.courses.take(
-            bundle.course,
-            first
-                .and_then(|f| f.get().checked_sub(1))
-                .and_then(|p| SequenceNumber::new(p).ok()),
-        );
-        let mut state = match cached {
-            Some(state) => state,
-            None => match store
-                .course_state(&self.consumer, bundle.course)
-                .map_err(|e| self.store_error(e))?
-            {
-                Some(snapshot) => {
-                    EngineCourseState::decode(&snapshot.blob.bytes).map_err(|source| {
-                        EngineError::Blob {
-                            consumer: self.consumer.clone(),
-                            what: course_name.clone(),
-                            source,
-                        }
-                    })?
-                }
-                None => EngineCourseState::new(bundle.course),
-            },
+        let previous = first
+            .and_then(|f| f.get().checked_sub(1))
+            .and_then(|p| SequenceNumber::new(p).ok());
+        let mut cached = match self.courses.take(bundle.course, previous) {
+            Some(cached) => cached,
+            None => self
+                .load_course(store, bundle.course, &course_name)?
+                .unwrap_or_else(|| CachedCourse {
+                    through: SequenceNumber::ZERO,
+                    state: EngineCourseState::new(bundle.course),
+                    stored: StoredParts::default(),
+                }),
         };
+        let state = &mut cached.state;
         let problems_before = state.course.problems.items.len();
         let dropped_before = state.course.problems.dropped;
         let mut dirty = Dirty::default();
@@ -351,7 +363,7 @@ impl Engine {
             store,
             &self.ecosystems,
             &mut self.matrices,
-            &mut state,
+            state,
             dirty,
             through,
             now,
@@ -362,7 +374,7 @@ impl Engine {
         let commit = self.course_commit(
             bundle.course,
             through,
-            &state,
+            &mut cached,
             &course_name,
             outcome.writes,
             problems,
@@ -379,37 +391,72 @@ impl Engine {
                 report.events_applied += bundle.events.len();
                 report.result_writes += commit.writes.len();
                 report.problems += commit.problems.len();
-                self.courses.put(bundle.course, through, state);
+                report.state_bytes_written += commit.state_bytes();
+                cached.through = through;
+                cached.state.course.touched.clear();
+                self.courses.put(bundle.course, cached);
             }
             CommitOutcome::Stale { .. } => report.bundles_stale += 1,
         }
         Ok(())
     }
 
-    /// The commit of `state` through `through` with its result writes and
-    /// problems: the state encoded as the versioned blob.
+    /// Loads the course state this consumer committed last, if any. The
+    /// course-wide parts count as not stored, so the first commit after a
+    /// load rewrites them (cheap, and always correct).
+    fn load_course(
+        &self,
+        store: &impl EngineStore,
+        course: CourseId,
+        course_name: &str,
+    ) -> Result<Option<CachedCourse>, EngineError> {
+        let Some(snapshot) = store
+            .course_state(&self.consumer, course)
+            .map_err(|e| self.store_error(e))?
+        else {
+            return Ok(None);
+        };
+        let state = EngineCourseState::from_snapshot(course, &snapshot).map_err(|source| {
+            EngineError::Blob {
+                consumer: self.consumer.clone(),
+                what: course_name.to_owned(),
+                source,
+            }
+        })?;
+        Ok(Some(CachedCourse {
+            through: snapshot.through,
+            state,
+            stored: StoredParts::default(),
+        }))
+    }
+
+    /// The commit of `cached` through `through` with its result writes and
+    /// problems: the head and the parts that changed.
     fn course_commit(
         &self,
         course: CourseId,
         through: SequenceNumber,
-        state: &EngineCourseState,
+        cached: &mut CachedCourse,
         course_name: &str,
         writes: Vec<ResultWrite>,
         problems: Vec<RecordedProblem>,
     ) -> Result<CourseCommit, EngineError> {
-        let bytes = state.encode().map_err(|source| EngineError::Blob {
+        let blob_error = |source| EngineError::Blob {
             consumer: self.consumer.clone(),
             what: course_name.to_owned(),
             source,
-        })?;
+        };
+        let state = cached.state.encode_head().map_err(blob_error)?;
+        let parts = cached
+            .state
+            .part_writes(&mut cached.stored)
+            .map_err(blob_error)?;
         Ok(CourseCommit {
             consumer: self.consumer.clone(),
             course,
             through,
-            state: StateBlob {
-                format_version: STATE_VERSION,
-                bytes,
-            },
+            state,
+            parts,
             writes,
             problems,
         })

@@ -100,6 +100,7 @@ pub fn recalculate_salted(
         ctx.assignment(*assignment, *at, &mut out);
     }
     let pending = views.pending_ecosystem();
+    let mut students_changed = Vec::new();
     // Student CLUEs first: worst areas reuse them instead of recomputing.
     for (student, marks) in merged(&dirty.student_clues, &dirty.prepared_student_clues) {
         let enrolled = views.course().students.contains_key(&student);
@@ -116,6 +117,10 @@ pub fn recalculate_salted(
         let old = student_clues.remove(&student).unwrap_or_default();
         let owner = ClueOwner::Student(student, vec![student]);
         let new = ctx.owner_clues(&owner, &current, next, &old, marks, &mut out);
+        if new != old {
+            // The student's stored part holds this bookkeeping.
+            students_changed.push(student);
+        }
         if !new.is_empty() {
             student_clues.insert(student, new);
         }
@@ -142,6 +147,9 @@ pub fn recalculate_salted(
             teacher_clues.insert(container, new);
         }
     }
+    drop(ctx);
+    drop(views);
+    course.touched.students.extend(students_changed);
     out
 }
 

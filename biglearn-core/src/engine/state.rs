@@ -50,6 +50,21 @@ impl EngineCourseState {
         encode_state_binary(self)
     }
 
+    /// An estimate of the state's heap size in bytes, for the cache budget:
+    /// per answer, trial, assignment and student, what their maps hold.
+    pub fn approx_bytes(&self) -> usize {
+        let c = &self.course;
+        4096 + 160 * c.responses.len()
+            + 96 * c.trials.len()
+            + 640 * c.assignments.len()
+            + 256 * c.students.len()
+            + 48 * self
+                .student_clues
+                .values()
+                .map(|s| s.len() + 1)
+                .sum::<usize>()
+    }
+
     /// Reads bytes written by [`EngineCourseState::encode`], or the JSON
     /// form earlier versions stored.
     pub fn decode(bytes: &[u8]) -> Result<Self, BlobError> {

@@ -12,21 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ids::{EcosystemId, EcosystemMatrixId};
-use crate::projection::{AssignmentState, CourseChanges, CourseState};
+use crate::projection::{CourseChanges, CourseState};
 use crate::scheduler::Instant;
-
-/// The instants at which an assignment changes what is visible or allowed:
-/// feedback becoming visible (student CLUEs, S3), `due_at` and
-/// `feedback_at` passing (anti-cheating, past-due history).
-fn instants(assignment: &AssignmentState) -> impl Iterator<Item = Instant> {
-    [
-        assignment.feedback_visible_at(),
-        assignment.due_at.as_ref().map(Instant::from),
-        assignment.feedback_at.as_ref().map(Instant::from),
-    ]
-    .into_iter()
-    .flatten()
-}
 
 /// What dates passing in `(since, now]` make dirty: for each assignment
 /// with such a date, the student's CLUEs and worst areas and the student's
@@ -41,15 +28,11 @@ pub fn time_changes(course: &CourseState, since: Option<Instant>, now: Instant) 
     if now <= since {
         return changes;
     }
-    let mut students = BTreeSet::new();
-    for assignment in course.assignments.values() {
-        if assignment.is_deleted {
-            continue;
-        }
-        if instants(assignment).any(|t| since < t && t <= now) {
-            students.insert(assignment.student);
-        }
-    }
+    let students: BTreeSet<_> = course
+        .assignments_changing(since, now)
+        .into_iter()
+        .filter_map(|id| course.assignments.get(&id).map(|a| a.student))
+        .collect();
     for student in students {
         if !course.students.contains_key(&student) {
             continue;
@@ -77,13 +60,7 @@ pub fn time_changes(course: &CourseState, since: Option<Instant>, now: Instant) 
 /// The earliest date after `now` at which [`time_changes`] would mark
 /// something, if any.
 pub fn next_wake(course: &CourseState, now: Instant) -> Option<Instant> {
-    course
-        .assignments
-        .values()
-        .filter(|a| !a.is_deleted && course.students.contains_key(&a.student))
-        .flat_map(instants)
-        .filter(|t| *t > now)
-        .min()
+    course.next_change_after(now, |a| course.students.contains_key(&a.student))
 }
 
 /// Every ecosystem the course's results are computed in: current, initial,
@@ -93,8 +70,7 @@ pub fn ecosystems_of(course: &CourseState) -> Vec<EcosystemId> {
     ids.extend(course.current_ecosystem);
     ids.extend(course.initial_ecosystem);
     ids.extend(course.preparations.values().map(|p| p.ecosystem));
-    ids.extend(course.assignments.values().map(|a| a.ecosystem));
-    ids.extend(course.responses.values().map(|r| r.ecosystem));
+    ids.extend(course.referenced_ecosystems());
     ids.sort();
     ids.dedup();
     ids

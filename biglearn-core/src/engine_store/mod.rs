@@ -18,10 +18,12 @@
 //! projection types; storage never depends on them. [`rules`] holds the pure
 //! checks every backend runs inside its write transaction.
 
+mod parts;
 mod refit;
 pub mod rules;
 mod types;
 
+pub use parts::*;
 pub use refit::*;
 pub use types::*;
 
@@ -88,16 +90,18 @@ pub enum EngineStoreError {
 /// Storage of the engine's states and results. Sync, object-safe,
 /// `Send + Sync`; every write is one transaction.
 pub trait EngineStore: BundleLog {
-    /// The course state `consumer` committed last, if any.
+    /// The course state `consumer` committed last, if any: its head and
+    /// every part.
     fn course_state(
         &self,
         consumer: &ConsumerName,
         course: CourseId,
-    ) -> Result<Option<Snapshot>, StoreError>;
+    ) -> Result<Option<CourseSnapshot>, StoreError>;
 
     /// In one transaction: raises `commit.consumer`'s watermark for
-    /// `commit.course` to `commit.through`, replaces the course state,
-    /// applies `commit.writes` in order and appends `commit.problems`.
+    /// `commit.course` to `commit.through`, replaces the course state's
+    /// head, stores or deletes `commit.parts`, applies `commit.writes` in
+    /// order and appends `commit.problems`.
     /// When `through` is at or below the stored watermark nothing is stored
     /// and [`CommitOutcome::Stale`] is returned. An error stores nothing.
     fn commit_course_progress(

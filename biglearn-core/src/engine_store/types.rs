@@ -536,8 +536,10 @@ pub struct CourseCommit {
     pub course: CourseId,
     /// The last sequence number processed: the new watermark.
     pub through: SequenceNumber,
-    /// The course state after the bundle.
+    /// The course state's head after the bundle.
     pub state: StateBlob,
+    /// The parts of the state the bundle changed (stored or deleted).
+    pub parts: Vec<crate::engine_store::PartWrite>,
     /// Result changes, applied in order; each key at most once.
     pub writes: Vec<ResultWrite>,
     /// Problems found while applying the bundle, appended to the log.

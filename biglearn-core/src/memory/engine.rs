@@ -2,7 +2,7 @@
 //! `RwLock` as the watermarks, and every write checks with the pure
 //! [`rules`] before it mutates anything, so a rejected write changes nothing.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::engine_store::*;
 use crate::ids::{CourseId, EcosystemId, ExerciseGroupId, ExerciseId, RequestId, StudentId};
@@ -22,7 +22,7 @@ struct Row<T> {
 /// The engine's tables.
 #[derive(Debug, Default)]
 pub(super) struct EngineTables {
-    course_states: HashMap<(ConsumerName, CourseId), Snapshot>,
+    course_states: HashMap<(ConsumerName, CourseId), StoredCourse>,
     ecosystem_states: HashMap<EcosystemId, Snapshot>,
     matrices: HashMap<EcosystemId, MatrixSlot>,
     exercises: HashMap<ExerciseKey, Row<ExerciseResult>>,
@@ -93,13 +93,15 @@ impl EngineTables {
     /// Stores a checked course commit's state, writes, problems and extras.
     fn store_commit(&mut self, commit: &CourseCommit, extras: &CourseExtras) {
         let key = (commit.consumer.clone(), commit.course);
-        self.course_states.insert(
-            key.clone(),
-            Snapshot {
-                through: commit.through,
-                blob: commit.state.clone(),
-            },
-        );
+        let stored = self.course_states.entry(key.clone()).or_default();
+        stored.through = Some(commit.through);
+        stored.head = Some(commit.state.clone());
+        for part in &commit.parts {
+            match &part.blob {
+                Some(blob) => stored.parts.insert(part.key, blob.clone()),
+                None => stored.parts.remove(&part.key),
+            };
+        }
         self.apply_all(&commit.writes);
         self.problems
             .entry(commit.course)
@@ -125,6 +127,15 @@ impl EngineTables {
     }
 }
 
+/// One course's stored state: head and parts (see
+/// [`crate::engine_store::CourseSnapshot`]).
+#[derive(Debug, Default)]
+struct StoredCourse {
+    through: Option<SequenceNumber>,
+    head: Option<StateBlob>,
+    parts: BTreeMap<PartKey, StateBlob>,
+}
+
 /// The range checks the SQL backends apply to a commit's extras, so every
 /// backend accepts the same calls.
 fn check_extras(extras: &CourseExtras) -> Result<(), EngineStoreError> {
@@ -143,13 +154,26 @@ impl EngineStore for MemoryStore {
         &self,
         consumer: &ConsumerName,
         course: CourseId,
-    ) -> Result<Option<Snapshot>, StoreError> {
+    ) -> Result<Option<CourseSnapshot>, StoreError> {
         let inner = self.read("course_state")?;
-        Ok(inner
-            .engine
-            .course_states
-            .get(&(consumer.clone(), course))
-            .cloned())
+        let Some(stored) = inner.engine.course_states.get(&(consumer.clone(), course)) else {
+            return Ok(None);
+        };
+        let (Some(through), Some(head)) = (stored.through, stored.head.clone()) else {
+            return Ok(None);
+        };
+        Ok(Some(CourseSnapshot {
+            through,
+            head,
+            parts: stored
+                .parts
+                .iter()
+                .map(|(key, blob)| StatePart {
+                    key: *key,
+                    blob: blob.clone(),
+                })
+                .collect(),
+        }))
     }
 
     fn commit_course_progress(

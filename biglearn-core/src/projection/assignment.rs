@@ -69,6 +69,19 @@ impl AssignmentState {
         !self.is_deleted && !self.spes_are_assigned && self.goal_num_spes != Some(0)
     }
 
+    /// The instants at which the assignment changes what is visible or
+    /// allowed: feedback becoming visible (student CLUEs, S3), `due_at` and
+    /// `feedback_at` passing (anti-cheating, past-due history).
+    pub fn change_instants(&self) -> impl Iterator<Item = Instant> {
+        [
+            self.feedback_visible_at(),
+            self.due_at.as_ref().map(Instant::from),
+            self.feedback_at.as_ref().map(Instant::from),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
     /// When feedback becomes visible: `feedback_at`, else `due_at` (S3).
     pub fn feedback_visible_at(&self) -> Option<Instant> {
         self.feedback_at
@@ -116,20 +129,6 @@ pub struct TrialResponse {
     /// Whether the trial has had a real response (counted once per trial
     /// towards its group, S1 fix 14).
     pub counted_real: bool,
-}
-
-/// The first real response of a student to an exercise (sparfa.md §3.3:
-/// earliest `responded_at`, ties by response uuid).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FirstResponse {
-    /// The response.
-    pub response: ResponseId,
-    /// The trial answered.
-    pub trial: crate::ids::TrialId,
-    /// Correctness.
-    pub is_correct: bool,
-    /// When it was answered.
-    pub responded_at: Instant,
 }
 
 impl CourseState {
@@ -229,6 +228,9 @@ impl CourseState {
                 ));
                 if let Some(set) = self.assignments_by_student.get_mut(&old.student) {
                     set.remove(&id);
+                    if set.is_empty() {
+                        self.assignments_by_student.remove(&old.student);
+                    }
                 }
             }
         }
@@ -246,7 +248,15 @@ impl CourseState {
                     // A trial of this assignment follows its latest update;
                     // trials dropped from a later update stay issued (their
                     // answers keep counting), as the original never deletes them.
-                    joined_answered |= existing.is_none() && self.responses.contains_key(&e.trial);
+                    if existing.is_none() {
+                        if let Some(r) = self.responses.get(&e.trial) {
+                            // The answer moves from its student's part to
+                            // this assignment's.
+                            joined_answered = true;
+                            self.touched.students.insert(r.student);
+                        }
+                    }
+                    let was_valid = self.index_valid();
                     self.trials.insert(
                         e.trial,
                         TrialState {
@@ -256,6 +266,7 @@ impl CourseState {
                             is_spe: e.is_spe,
                         },
                     );
+                    self.index_trial(was_valid, e.trial, id);
                 }
             }
         }
@@ -276,7 +287,10 @@ impl CourseState {
             .entry(student)
             .or_default()
             .insert(id);
+        let was_valid = self.index_valid();
         self.assignments.insert(id, new);
+        self.index_assignment(was_valid, id, old.as_ref());
+        self.touched.assignments.insert(id);
         if dates_changed || trials_changed {
             // Anti-cheating and de-duplication (§2.2, §2.9) and the SPE
             // history read this assignment's trials and dates.
@@ -383,7 +397,20 @@ impl CourseState {
             self.record_first_real(body, at, changes);
         }
         let changed = previous != Some(stored);
+        if changed {
+            match trial {
+                Some(t) => self.touched.assignments.insert(t.assignment),
+                None => self.touched.students.insert(stored.student),
+            };
+        }
+        let was_valid = self.index_valid();
         self.responses.insert(body.trial_uuid, stored);
+        self.index_response(
+            was_valid,
+            body.trial_uuid,
+            previous.map(|p| (p.student, p.ecosystem)),
+            (stored.student, stored.ecosystem),
+        );
         if changed && trial.is_some() {
             let student = body.student_uuid;
             self.mark_clues_of(student, changes);
@@ -394,40 +421,25 @@ impl CourseState {
         }
     }
 
+    /// Reports a real answer as fitting data (sparfa.md §3.3): the store
+    /// keeps the earliest per (ecosystem, student, exercise) across courses
+    /// (`responded_at`, then response uuid), so the course keeps no copy.
     fn record_first_real(
         &mut self,
         body: &RecordResponse,
         at: Instant,
         changes: &mut CourseChanges,
     ) {
-        let first = FirstResponse {
-            response: body.response_uuid,
-            trial: body.trial_uuid,
-            is_correct: body.is_correct,
-            responded_at: at,
-        };
-        let by_exercise = self
-            .first_real_responses
-            .entry(body.student_uuid)
-            .or_default();
-        match by_exercise.get(&body.exercise_uuid) {
-            Some(old) if (old.responded_at, old.response) <= (at, body.response_uuid) => {}
-            _ => {
-                by_exercise.insert(body.exercise_uuid, first);
-                // The store keeps the earliest per (ecosystem, student,
-                // exercise), across courses.
-                changes
-                    .fit_responses
-                    .push(crate::engine_store::FitResponse {
-                        ecosystem: body.ecosystem_uuid,
-                        student: body.student_uuid,
-                        exercise: body.exercise_uuid,
-                        responded_at: at,
-                        response: body.response_uuid,
-                        is_correct: body.is_correct,
-                    });
-            }
-        }
+        changes
+            .fit_responses
+            .push(crate::engine_store::FitResponse {
+                ecosystem: body.ecosystem_uuid,
+                student: body.student_uuid,
+                exercise: body.exercise_uuid,
+                responded_at: at,
+                response: body.response_uuid,
+                is_correct: body.is_correct,
+            });
     }
 
     /// Marks the student's CLUEs and the teacher CLUEs of its containers.

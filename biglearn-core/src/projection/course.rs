@@ -6,17 +6,18 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::assignment::{AssignmentState, FirstResponse, TrialResponse, TrialState};
+use super::assignment::{AssignmentState, TrialResponse, TrialState};
 use super::changes::CourseChanges;
+use super::index::CourseIndex;
 use super::roster::{CourseContainerNode, StudentEntry};
+use super::touched::Touched;
 use super::{EcosystemCatalog, Issues, Problem, ProblemKind, Problems};
 use crate::events::{
     CreateCourse, Datetime, ExclusionScope, ExclusionTarget, PrepareCourseEcosystem, TypedEvent,
     UpdateCourseEcosystem, UpdateExcludedExercises,
 };
 use crate::ids::{
-    AssignmentId, BookContainerId, CourseId, EcosystemId, ExerciseId, PreparationId, StudentId,
-    TrialId,
+    AssignmentId, BookContainerId, CourseId, EcosystemId, PreparationId, StudentId, TrialId,
 };
 use crate::log::{Event, SequenceNumber, StreamId};
 use crate::scheduler::{BookContainerMapping, BookContainerMappings, CourseExclusions};
@@ -101,10 +102,15 @@ pub struct CourseState {
     pub trials: BTreeMap<TrialId, TrialState>,
     /// The latest answer per trial.
     pub responses: BTreeMap<TrialId, TrialResponse>,
-    /// The first real answer per (student, exercise), for fitting (sparfa.md §3.3).
-    pub first_real_responses: BTreeMap<StudentId, BTreeMap<ExerciseId, FirstResponse>>,
     /// Problems found while applying events.
     pub problems: Problems,
+    /// The assignments and students changed since the engine last stored
+    /// the state (not part of its value).
+    #[serde(skip)]
+    pub touched: Touched,
+    /// Lookups derived from the above (not part of its value).
+    #[serde(skip)]
+    pub(crate) index: CourseIndex,
 }
 
 impl CourseState {
@@ -130,8 +136,9 @@ impl CourseState {
             assignments_by_student: BTreeMap::new(),
             trials: BTreeMap::new(),
             responses: BTreeMap::new(),
-            first_real_responses: BTreeMap::new(),
             problems: Problems::default(),
+            touched: Touched::default(),
+            index: CourseIndex::default(),
         }
     }
 
@@ -409,15 +416,6 @@ impl CourseState {
             });
         }
         mappings
-    }
-
-    /// The first real response per (student, exercise), for fitting.
-    pub fn fitting_responses(
-        &self,
-    ) -> impl Iterator<Item = (StudentId, ExerciseId, &FirstResponse)> {
-        self.first_real_responses
-            .iter()
-            .flat_map(|(s, by)| by.iter().map(move |(e, r)| (*s, *e, r)))
     }
 }
 

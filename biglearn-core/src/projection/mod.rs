@@ -53,17 +53,21 @@ mod blob;
 mod changes;
 mod course;
 mod ecosystem;
+mod index;
 mod roster;
+mod touched;
 mod views;
 
-pub use assignment::{AssignmentState, FirstResponse, TrialResponse, TrialState};
+pub use assignment::{AssignmentState, TrialResponse, TrialState};
 pub use blob::{decode_state, encode_state, encode_state_binary, BlobError, STATE_VERSION};
 pub use changes::{CourseChanges, ExerciseGroupCounts, GroupCount};
 pub use course::{CourseState, ParkedEcosystemUpdate, Preparation, StoredMapping};
 pub use ecosystem::{
     exercise_pool_id, BookContainerNode, EcosystemState, ExerciseEntry, ExercisePoolId, PoolEntry,
 };
+pub use index::CourseIndex;
 pub use roster::{CourseContainerNode, StudentEntry};
+pub use touched::Touched;
 pub use views::{ClueInput, CourseViews};
 
 use std::collections::{BTreeMap, HashMap};

@@ -42,9 +42,6 @@ pub struct CourseViews<'a> {
     views: BTreeMap<EcosystemId, EcosystemView>,
     catalog: ExerciseCatalog,
     mappings: BookContainerMappings,
-    /// Each student's answered trials, so per-student queries do not scan
-    /// every response of the course.
-    trials_of: BTreeMap<StudentId, Vec<TrialId>>,
 }
 
 impl<'a> CourseViews<'a> {
@@ -68,10 +65,10 @@ impl<'a> CourseViews<'a> {
             push(m.from_ecosystem);
             push(m.to_ecosystem);
         }
-        let mut others: BTreeSet<EcosystemId> =
-            course.assignments.values().map(|a| a.ecosystem).collect();
-        others.extend(course.responses.values().map(|r| r.ecosystem));
-        others.into_iter().for_each(&mut push);
+        course
+            .referenced_ecosystems()
+            .into_iter()
+            .for_each(&mut push);
         let states: Vec<_> = ids
             .iter()
             .filter_map(|id| ecosystems.ecosystem(*id))
@@ -79,16 +76,11 @@ impl<'a> CourseViews<'a> {
             .collect();
         let catalog = ExerciseCatalog::new(states.iter().flat_map(|e| e.exercise_groups()));
         let views = states.iter().map(|e| (e.id, e.view())).collect();
-        let mut trials_of: BTreeMap<StudentId, Vec<TrialId>> = BTreeMap::new();
-        for (trial, r) in &course.responses {
-            trials_of.entry(r.student).or_default().push(*trial);
-        }
         CourseViews {
             course,
             views,
             catalog,
             mappings: course.book_container_mappings(),
-            trials_of,
         }
     }
 
@@ -131,11 +123,10 @@ impl<'a> CourseViews<'a> {
 
     /// The student's answered trials with their latest answers, in trial order.
     fn answered(&self, student: StudentId) -> impl Iterator<Item = (TrialId, &TrialResponse)> {
-        self.trials_of
-            .get(&student)
+        self.course
+            .answered_trials(student)
             .into_iter()
-            .flatten()
-            .filter_map(|trial| self.course.responses.get(trial).map(|r| (*trial, r)))
+            .filter_map(|trial| self.course.responses.get(&trial).map(|r| (trial, r)))
     }
 
     /// One assignment as the scheduler's [`Assignment`], with its

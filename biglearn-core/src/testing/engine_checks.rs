@@ -13,9 +13,11 @@ use crate::log::{BundleLimits, SequenceNumber};
 use super::fixtures::*;
 
 mod concurrency;
+mod parts;
 mod refit;
 mod results;
 pub use concurrency::*;
+pub use parts::*;
 pub use refit::*;
 pub use results::*;
 
@@ -165,6 +167,7 @@ fn commit(course_n: u128, through: u64, state: &[u8], writes: Vec<ResultWrite>) 
         course: course_id(course_n),
         through: seq(through),
         state: blob(1, state),
+        parts: Vec::new(),
         writes,
         problems: Vec::new(),
     }
@@ -190,7 +193,7 @@ fn state_bytes(store: &dyn EngineStore, course_n: u128) -> Option<(u64, Vec<u8>)
         store.course_state(&consumer("engine"), course_id(course_n)),
         "course_state",
     )
-    .map(|s| (s.through.get(), s.blob.bytes))
+    .map(|s| (s.through.get(), s.head.bytes))
 }
 
 fn pe(store: &dyn EngineStore, key: &ExerciseKey) -> Option<ExerciseResult> {
@@ -263,7 +266,7 @@ pub fn engine_commit_stores_everything<H: EngineHarness>(factory: &dyn Fn() -> H
         store.course_state(&consumer("other"), course_id(1)),
         "state",
     );
-    assert_eq!(theirs.map(|s| s.blob.bytes), Some(b"other".to_vec()));
+    assert_eq!(theirs.map(|s| s.head.bytes), Some(b"other".to_vec()));
 }
 
 /// A commit at or below the watermark (a redelivered bundle, or a bundle
@@ -417,9 +420,10 @@ pub fn engine_blobs_round_trip<H: EngineHarness>(factory: &dyn Fn() -> H) {
         );
         assert_eq!(
             back,
-            Some(Snapshot {
+            Some(CourseSnapshot {
                 through: seq(through),
-                blob: blob(version, bytes)
+                head: blob(version, bytes),
+                parts: Vec::new(),
             })
         );
     }
@@ -531,6 +535,7 @@ macro_rules! __engine_conformance_checks {
             engine_stale_commit_is_a_noop,
             engine_failing_commit_changes_nothing,
             engine_blobs_round_trip,
+            engine_state_parts_replace_and_delete,
             engine_ecosystem_state_and_matrix,
             engine_results_read_in_request_order,
             engine_external_upserts_last_write_wins,

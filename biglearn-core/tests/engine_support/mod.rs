@@ -86,7 +86,7 @@ pub fn state_of(store: &impl EngineStore, course: CourseId) -> Option<EngineCour
     store
         .course_state(&consumer(), course)
         .expect("course state readable")
-        .map(|s| EngineCourseState::decode(&s.blob.bytes).expect("course state decodes"))
+        .map(|s| EngineCourseState::from_snapshot(course, &s).expect("course state decodes"))
 }
 
 /// The committed state of the fixture course (it must exist).

@@ -234,6 +234,17 @@ pub(crate) fn clue_holders(
     Ok(holders)
 }
 
+/// One course-state part to upsert (`super::upsert`).
+#[derive(Debug)]
+pub(crate) struct NewPartRow<'a> {
+    pub consumer: &'a str,
+    pub course_uuid: &'a [u8],
+    pub part_kind: i16,
+    pub part_uuid: Vec<u8>,
+    pub format_version: i64,
+    pub part: &'a [u8],
+}
+
 /// One exercise result to upsert (`super::upsert`).
 #[derive(Debug)]
 pub(crate) struct NewExerciseRow {

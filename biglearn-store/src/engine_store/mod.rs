@@ -26,9 +26,9 @@ mod upsert;
 use std::cell::RefCell;
 
 use biglearn_core::engine_store::{
-    ClueKey, ClueResult, CommitOutcome, CourseCommit, CourseExtras, CourseSchedule, EngineStore,
-    EngineStoreError, ExerciseKey, ExerciseResult, ExternalUpdate, FitResponse, MatrixSlot,
-    ProblemLog, ResultWrite, Snapshot, StateBlob,
+    ClueKey, ClueResult, CommitOutcome, CourseCommit, CourseExtras, CourseSchedule, CourseSnapshot,
+    EngineStore, EngineStoreError, ExerciseKey, ExerciseResult, ExternalUpdate, FitResponse,
+    MatrixSlot, ProblemLog, ResultWrite, Snapshot, StateBlob,
 };
 use biglearn_core::ids::{CourseId, EcosystemId, EcosystemMatrixId, ExerciseGroupId};
 use biglearn_core::log::{ConsumerName, StoreError};
@@ -114,7 +114,7 @@ impl EngineStore for SqlStore {
         &self,
         consumer: &ConsumerName,
         course: CourseId,
-    ) -> Result<Option<Snapshot>, StoreError> {
+    ) -> Result<Option<CourseSnapshot>, StoreError> {
         engine_read!(
             self,
             "reading a course state",

@@ -6,9 +6,9 @@
 use std::collections::HashMap;
 
 use biglearn_core::engine_store::{
-    rules, ClueKey, ClueResult, CommitOutcome, CourseCommit, ExerciseKey, ExerciseResult,
-    ExternalUpdate, MatrixSlot, ProblemLog, RecordedProblem, ResultKey, ResultKind, ResultWrite,
-    Snapshot,
+    rules, ClueKey, ClueResult, CommitOutcome, CourseCommit, CourseSnapshot, ExerciseKey,
+    ExerciseResult, ExternalUpdate, MatrixSlot, PartKey, ProblemLog, RecordedProblem, ResultKey,
+    ResultKind, ResultWrite, Snapshot, StatePart,
 };
 use biglearn_core::ids::{CourseId, EcosystemId, EcosystemMatrixId, RequestId};
 use biglearn_core::log::{ConsumerName, SequenceNumber, StoreError, StreamKind};
@@ -19,7 +19,8 @@ use crate::fixed_sql::fixed_chunks;
 use crate::error::TxError;
 use crate::rows::{kind_code, seq_from_i64, u64_from_i64, uuid_from_bytes};
 use crate::schema::{
-    consumer_watermarks, engine_clue_results as clues, engine_course_states as course_states,
+    consumer_watermarks, engine_clue_results as clues, engine_course_parts as course_parts,
+    engine_course_states as course_states,
     engine_ecosystem_states as eco_states, engine_exercise_results as exercises,
     engine_matrices as matrices, engine_problems as problems, streams,
 };
@@ -29,12 +30,12 @@ const CHUNK: usize = 500;
 
 type QResult<T> = Result<T, QueryError>;
 
-/// The stored course state of `consumer`.
+/// The stored course state of `consumer`: head and parts.
 pub(crate) fn course_state(
     conn: &mut Conn,
     consumer: &ConsumerName,
     course: CourseId,
-) -> Result<Option<Snapshot>, TxError> {
+) -> Result<Option<CourseSnapshot>, TxError> {
     let row: Option<(i64, i64, Vec<u8>)> = course_states::table
         .find((consumer.as_str(), bytes(course.as_uuid())))
         .select((
@@ -47,10 +48,66 @@ pub(crate) fn course_state(
     let Some((through, version, state)) = row else {
         return Ok(None);
     };
-    Ok(Some(Snapshot {
+    let rows: Vec<(i16, Vec<u8>, i64, Vec<u8>)> = course_parts::table
+        .filter(course_parts::consumer.eq(consumer.as_str()))
+        .filter(course_parts::course_uuid.eq(bytes(course.as_uuid())))
+        .order((course_parts::part_kind, course_parts::part_uuid))
+        .select((
+            course_parts::part_kind,
+            course_parts::part_uuid,
+            course_parts::format_version,
+            course_parts::part,
+        ))
+        .load(conn)?;
+    let mut parts = Vec::with_capacity(rows.len());
+    for (kind, uuid, version, part) in rows {
+        let uuid = uuid_from_bytes(&uuid, "engine_course_parts.part_uuid")?;
+        let key = PartKey::from_stored(kind, uuid).ok_or_else(|| {
+            StoreError::Corrupt(format!("engine_course_parts.part_kind {kind} is unknown"))
+        })?;
+        parts.push(StatePart {
+            key,
+            blob: blob_from(version, part, "engine_course_parts")?,
+        });
+    }
+    parts.sort_by_key(|p| p.key);
+    Ok(Some(CourseSnapshot {
         through: seq_from_i64(through, "engine_course_states.applied_through")?,
-        blob: blob_from(version, state, "engine_course_states")?,
+        head: blob_from(version, state, "engine_course_states")?,
+        parts,
     }))
+}
+
+/// Stores and deletes the parts of a commit.
+fn store_parts(conn: &mut Conn, commit: &CourseCommit, course_uuid: &[u8]) -> QResult<()> {
+    let consumer = commit.consumer.as_str();
+    let mut rows = Vec::new();
+    for write in &commit.parts {
+        let part_uuid = bytes(&write.key.uuid());
+        match &write.blob {
+            Some(blob) => rows.push(NewPartRow {
+                consumer,
+                course_uuid,
+                part_kind: write.key.code(),
+                part_uuid,
+                format_version: i64::from(blob.format_version),
+                part: &blob.bytes,
+            }),
+            None => {
+                diesel::delete(course_parts::table.find((
+                    consumer,
+                    course_uuid,
+                    write.key.code(),
+                    &part_uuid,
+                )))
+                .execute(conn)?;
+            }
+        }
+    }
+    fixed_chunks!(rows, |chunk| {
+        super::upsert::UpsertParts { rows: chunk }.execute(conn)?
+    });
+    Ok(())
 }
 
 fn watermark(
@@ -131,16 +188,25 @@ pub(crate) fn commit_course(conn: &mut Conn, commit: &CourseCommit) -> QResult<C
 /// commit whose watermark check passed.
 fn store_course_rows(conn: &mut Conn, commit: &CourseCommit, course_uuid: &[u8]) -> QResult<()> {
     let key = (commit.consumer.as_str(), course_uuid);
-    diesel::delete(course_states::table.find(key)).execute(conn)?;
-    diesel::insert_into(course_states::table)
-        .values((
-            course_states::consumer.eq(commit.consumer.as_str()),
-            course_states::course_uuid.eq(course_uuid),
+    let updated = diesel::update(course_states::table.find(key))
+        .set((
             course_states::applied_through.eq(commit.through.as_i64()),
             course_states::format_version.eq(i64::from(commit.state.format_version)),
             course_states::state.eq(&commit.state.bytes),
         ))
         .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(course_states::table)
+            .values((
+                course_states::consumer.eq(commit.consumer.as_str()),
+                course_states::course_uuid.eq(course_uuid),
+                course_states::applied_through.eq(commit.through.as_i64()),
+                course_states::format_version.eq(i64::from(commit.state.format_version)),
+                course_states::state.eq(&commit.state.bytes),
+            ))
+            .execute(conn)?;
+    }
+    store_parts(conn, commit, course_uuid)?;
     // Checked after the watermark and state are written, while the writes
     // are applied: a rejection rolls everything back.
     rules::check_writes(&commit.writes)?;

@@ -13,12 +13,24 @@ use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sqlite::Sqlite;
 use diesel::QueryResult;
 
-use super::conv::{NewClueRow, NewExerciseRow};
+use super::conv::{NewClueRow, NewExerciseRow, NewPartRow};
 
 /// Upsert of exactly `N` exercise-result rows.
 pub(crate) struct UpsertExercises<'a, const N: usize> {
     pub rows: &'a [NewExerciseRow; N],
 }
+
+/// Upsert of exactly `N` course-state parts.
+pub(crate) struct UpsertParts<'a, const N: usize> {
+    pub rows: &'a [NewPartRow<'a>; N],
+}
+
+impl<const N: usize> QueryId for UpsertParts<'_, N> {
+    type QueryId = UpsertParts<'static, N>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<const N: usize, Conn> diesel::RunQueryDsl<Conn> for UpsertParts<'_, N> {}
 
 /// Upsert of exactly `N` CLUE-result rows.
 pub(crate) struct UpsertClues<'a, const N: usize> {
@@ -100,8 +112,30 @@ macro_rules! upsert_fragments {
             }
         }
 
+        impl<const N: usize> QueryFragment<$backend> for UpsertParts<'_, N> {
+            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, $backend>) -> QueryResult<()> {
+                use diesel::sql_types::{BigInt, Binary, SmallInt, Text};
+                out.push_sql(
+                    "INSERT INTO engine_course_parts (consumer, course_uuid, part_kind, \
+                     part_uuid, format_version, part) VALUES ",
+                );
+                for (i, row) in self.rows.iter().enumerate() {
+                    out.push_sql(if i == 0 { "(" } else { ", (" });
+                    bind_row!(out, row; Text: consumer, Binary: course_uuid,
+                        SmallInt: part_kind, Binary: part_uuid, BigInt: format_version,
+                        Binary: part);
+                    out.push_sql(")");
+                }
+                out.push_sql(PART_CONFLICT);
+                Ok(())
+            }
+        }
     };
 }
+
+/// The conflict clause of a course-part upsert (the primary key).
+const PART_CONFLICT: &str = " ON CONFLICT (consumer, course_uuid, part_kind, part_uuid) \
+    DO UPDATE SET format_version = excluded.format_version, part = excluded.part";
 
 /// The conflict clause of an exercise-result upsert (the primary key).
 const EXERCISE_CONFLICT: &str = " ON CONFLICT (kind, target_uuid, algorithm_name) DO UPDATE SET \

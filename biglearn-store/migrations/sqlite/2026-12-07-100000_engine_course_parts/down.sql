@@ -1,0 +1,1 @@
+DROP TABLE engine_course_parts;
