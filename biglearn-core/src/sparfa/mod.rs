@@ -9,6 +9,7 @@
 //!   [`weights`]: the weights for a λ and the data size.
 
 pub mod baselines;
+pub mod columns;
 mod csvtext;
 pub mod data;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod eval;
 pub mod fit;
 pub mod kkt;
 pub mod model;
+pub mod saved;
 pub mod synth;
 pub mod weights;
 pub mod wide;
