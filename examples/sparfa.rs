@@ -50,13 +50,14 @@ enum Command {
 /// Model and λ choices shared by `fit` and `experiment`.
 #[derive(Args, Clone)]
 struct ModelArgs {
-    /// sparfa, 2pl, rasch or rate.
+    /// sparfa, 2pl, rasch, rate or exploratory.
     #[arg(long, default_value = "sparfa")]
     model: String,
-    /// λ = λ_H = λ_U: a number (used as is), `scaled` (2 × the data-size factor, the
-    /// default), `scaled:L` (L × that factor) or `auto` (picked from {0.5, 1, 2, 3, 5} × the
-    /// factor on a validation split). The off-hint weight is 10·max(1, λ/2)^1.5.
-    #[arg(long, default_value = "scaled")]
+    /// λ = λ_H = λ_U: `auto` (the default: validated on a split of the training cells;
+    /// with `--model sparfa` the model too, among 2PL, Rasch, SPARFA and an exploratory
+    /// 2-factor model), a number (used as is), `scaled` (2 × the data-size factor) or
+    /// `scaled:L` (L × that factor). The off-hint weight is 10·max(1, λ/2)^1.5.
+    #[arg(long, default_value = "auto")]
     lambda: String,
     /// Fraction of observed cells held out (ignored with --split-in).
     #[arg(long, default_value_t = 0.2)]
