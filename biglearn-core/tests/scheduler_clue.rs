@@ -8,10 +8,10 @@ use std::collections::HashSet;
 
 use biglearn_core::ids::{CalculationId, ResponseId, StudentId, TrialId};
 use biglearn_core::scheduler::{
-    clue_exercises, clue_target, local_query_clue, resolve_algorithm_name, select_clue_responses,
-    Algorithm, AlgorithmResponse, BookContainerMappings, BuiltinAlgorithm, ClueAudience,
-    ClueCandidate, ClueRequest, CourseExclusions, EcosystemView, ExerciseCatalog,
-    ExerciseOrderRequest, HistoryType, Instant, LocalQuery, ResolvedAlgorithm,
+    clue_exercises, clue_target, local_query_clue, local_query_clue_with, resolve_algorithm_name,
+    select_clue_responses, Algorithm, AlgorithmResponse, BookContainerMappings, BuiltinAlgorithm,
+    ClueAudience, ClueCandidate, ClueRequest, CourseExclusions, EcosystemView, ExerciseCatalog,
+    ExerciseOrderRequest, HistoryType, Instant, LocalQuery, LocalQueryInterval, ResolvedAlgorithm,
 };
 use scheduler_support::*;
 use uuid::Uuid;
@@ -23,8 +23,11 @@ fn answers(bits: &[u8]) -> Vec<(TrialId, bool)> {
         .collect()
 }
 
+/// Checks the *published* interval: these are §3.4's worked examples, whose widths
+/// include the `0.1·s + 0.05` terms. The default (calibrated) interval has the same
+/// centre and a narrower half-width; see `calibrated_local_query_clue_drops_the_widening`.
 fn assert_clue(bits: &[u8], minimum: f64, most_likely: f64, maximum: f64, is_real: bool) {
-    let clue = local_query_clue(&answers(bits), eco(1));
+    let clue = local_query_clue_with(&answers(bits), eco(1), LocalQueryInterval::Published);
     let close = |a: f64, b: f64| (a - b).abs() < 5e-7;
     assert!(
         close(clue.minimum, minimum)
@@ -51,6 +54,41 @@ fn local_query_clue_matches_the_worked_examples_of_3_4() {
         0.707819,
         true,
     );
+}
+
+#[test]
+fn calibrated_local_query_clue_drops_the_widening() {
+    for bits in [
+        &[1u8, 1, 1][..],
+        &[0, 0, 0],
+        &[1, 0, 1],
+        &[1, 1, 0, 0],
+        &[1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
+    ] {
+        let published =
+            local_query_clue_with(&answers(bits), eco(1), LocalQueryInterval::Published);
+        let calibrated = local_query_clue(&answers(bits), eco(1));
+        assert_eq!(calibrated.most_likely, published.most_likely, "{bits:?}");
+        let n = bits.len() as f64;
+        let (z, p) = (0.68f64, calibrated.most_likely);
+        let half = z * (p * (1.0 - p) / (n + z * z)).sqrt();
+        assert!(
+            (calibrated.minimum - (p - half).max(0.0)).abs() < 1e-12,
+            "{bits:?}"
+        );
+        assert!(
+            (calibrated.maximum - (p + half).min(1.0)).abs() < 1e-12,
+            "{bits:?}"
+        );
+        assert!(calibrated.maximum - calibrated.minimum < published.maximum - published.minimum);
+    }
+    // [1, 0, 1]: p̂ = 0.644409, half = 0.68·√(p̂(1 − p̂)/3.4624) = 0.1749 (published 0.2827).
+    let clue = local_query_clue(&answers(&[1, 0, 1]), eco(1));
+    assert!(
+        (clue.maximum - clue.most_likely - 0.174935).abs() < 1e-5,
+        "{clue:?}"
+    );
+    assert!(!local_query_clue(&answers(&[1, 1]), eco(1)).is_real);
 }
 
 #[test]
