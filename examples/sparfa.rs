@@ -11,12 +11,17 @@
 //!     --density P --seed S [--holdout 0.2] [--model …] [--lambda …]
 //! cargo run --release --example sparfa -- calibrate --learners N --questions Q --concepts K
 //!     --density P --seed S
+//! cargo run --release --example sparfa -- compare --responses R.csv [--hints H.csv]
+//!     [--folds K] [--holdout 0.2] [--seed 0]
 //! ```
 //!
-//! The last stdout line of `fit`, `experiment` and `calibrate` is one JSON object.
+//! The last stdout line of `fit`, `experiment`, `calibrate` and `compare` is one JSON
+//! object.
 
 #[path = "sparfa/calibrate.rs"]
 mod calibrate;
+#[path = "sparfa/compare.rs"]
+mod compare;
 #[path = "sparfa/files.rs"]
 mod files;
 #[path = "sparfa/run.rs"]
@@ -45,6 +50,27 @@ enum Command {
     Experiment(ExperimentArgs),
     /// Synthetic data, fit, then the coverage of 50 % CLUE intervals.
     Calibrate(SynthArgs),
+    /// SPARFA, 2PL, Rasch and the rate baseline on the same split (or k folds).
+    Compare(CompareArgs),
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// Long CSV `learner,question,correct`.
+    #[arg(long)]
+    responses: PathBuf,
+    /// CSV `question,concept`; without it all questions share one concept.
+    #[arg(long)]
+    hints: Option<PathBuf>,
+    /// k-fold cross-validation with this many folds (0 or 1: one --holdout split).
+    #[arg(long, default_value_t = 0)]
+    folds: usize,
+    /// Fraction of cells held out without --folds.
+    #[arg(long, default_value_t = 0.2)]
+    holdout: f64,
+    /// Seed of the split or folds (and of the validation splits).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
 }
 
 /// Model and λ choices shared by `fit` and `experiment`.
@@ -174,6 +200,7 @@ fn main() {
         Command::Synth(a) => files::synth(&a),
         Command::Experiment(a) => run::experiment(&a),
         Command::Calibrate(a) => calibrate::calibrate(&a),
+        Command::Compare(a) => compare::compare(&a),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");
