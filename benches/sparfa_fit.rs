@@ -3,7 +3,7 @@
 //!
 //! `cargo bench --bench sparfa_fit`; set `RAYON_NUM_THREADS=1` for single-thread numbers.
 //! The 5 M-cell size takes minutes; select sizes with a filter, e.g.
-//! `cargo bench --bench sparfa_fit -- 500k`.
+//! `cargo bench --bench sparfa_fit -- 500k` or `-- 5000x160`.
 
 #![allow(missing_docs)] // criterion_group! expands to an undocumented pub fn
 
@@ -21,6 +21,9 @@ fn bench_fit(c: &mut Criterion) {
     group.warm_up_time(Duration::from_millis(500));
     let sizes = [
         ("1000x200x20_d0.5", 1_000, 200, 20, 0.5, 10),
+        // 5,000 learners × 160 questions, 2 concepts, ~640k cells: the size of an
+        // 80 % training split of a complete 5,000 × 160 test.
+        ("5000x160x2_640k", 5_000, 160, 2, 0.8, 30),
         ("10000x1000x100_500k", 10_000, 1_000, 100, 0.05, 60),
         ("10000x1000x100_5M", 10_000, 1_000, 100, 0.5, 120),
     ];

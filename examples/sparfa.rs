@@ -11,12 +11,17 @@
 //!     --density P --seed S [--holdout 0.2] [--model …] [--lambda …]
 //! cargo run --release --example sparfa -- calibrate --learners N --questions Q --concepts K
 //!     --density P --seed S
+//! cargo run --release --example sparfa -- compare --responses R.csv [--hints H.csv]
+//!     [--folds K] [--holdout 0.2] [--seed 0]
 //! ```
 //!
-//! The last stdout line of `fit`, `experiment` and `calibrate` is one JSON object.
+//! The last stdout line of `fit`, `experiment`, `calibrate` and `compare` is one JSON
+//! object.
 
 #[path = "sparfa/calibrate.rs"]
 mod calibrate;
+#[path = "sparfa/compare.rs"]
+mod compare;
 #[path = "sparfa/files.rs"]
 mod files;
 #[path = "sparfa/run.rs"]
@@ -45,18 +50,40 @@ enum Command {
     Experiment(ExperimentArgs),
     /// Synthetic data, fit, then the coverage of 50 % CLUE intervals.
     Calibrate(SynthArgs),
+    /// SPARFA, 2PL, Rasch and the rate baseline on the same split (or k folds).
+    Compare(CompareArgs),
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// Long CSV `learner,question,correct`.
+    #[arg(long)]
+    responses: PathBuf,
+    /// CSV `question,concept`; without it all questions share one concept.
+    #[arg(long)]
+    hints: Option<PathBuf>,
+    /// k-fold cross-validation with this many folds (0 or 1: one --holdout split).
+    #[arg(long, default_value_t = 0)]
+    folds: usize,
+    /// Fraction of cells held out without --folds.
+    #[arg(long, default_value_t = 0.2)]
+    holdout: f64,
+    /// Seed of the split or folds (and of the validation splits).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
 }
 
 /// Model and λ choices shared by `fit` and `experiment`.
 #[derive(Args, Clone)]
 struct ModelArgs {
-    /// sparfa, 2pl, rasch or rate.
+    /// sparfa, 2pl, rasch, rate or exploratory.
     #[arg(long, default_value = "sparfa")]
     model: String,
-    /// λ = λ_H = λ_U: a number (used as is), `scaled` (2 × the data-size factor, the
-    /// default), `scaled:L` (L × that factor) or `auto` (picked from {0.5, 1, 2, 3, 5} × the
-    /// factor on a validation split). The off-hint weight is 10·max(1, λ/2)^1.5.
-    #[arg(long, default_value = "scaled")]
+    /// λ = λ_H = λ_U: `auto` (the default: validated on a split of the training cells;
+    /// with `--model sparfa` the model too, among 2PL, Rasch, SPARFA and an exploratory
+    /// 2-factor model), a number (used as is), `scaled` (2 × the data-size factor) or
+    /// `scaled:L` (L × that factor). The off-hint weight is 10·max(1, λ/2)^1.5.
+    #[arg(long, default_value = "auto")]
     lambda: String,
     /// Fraction of observed cells held out (ignored with --split-in).
     #[arg(long, default_value_t = 0.2)]
@@ -173,6 +200,7 @@ fn main() {
         Command::Synth(a) => files::synth(&a),
         Command::Experiment(a) => run::experiment(&a),
         Command::Calibrate(a) => calibrate::calibrate(&a),
+        Command::Compare(a) => compare::compare(&a),
     };
     if let Err(e) = result {
         eprintln!("error: {e}");

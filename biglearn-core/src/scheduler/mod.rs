@@ -43,8 +43,8 @@ pub use algorithm::{
 pub use assignment::{student_history_at, AssignedExercise, Assignment, Response};
 pub use choose::{choose, PriorityOrder};
 pub use clue::{
-    clue_exercises, clue_target, local_query_clue, select_clue_responses, ClueAudience,
-    ClueCandidate, ClueData, ClueResponses,
+    clue_exercises, clue_target, local_query_clue, local_query_clue_with, select_clue_responses,
+    ClueAudience, ClueCandidate, ClueData, ClueResponses, LocalQueryInterval,
 };
 pub use ecosystem::{AssignmentType, EcosystemView, ExerciseCatalog, ExercisePool};
 pub use exclusions::{anti_cheating_exclusions, student_exclusions, CourseExclusions};

@@ -3,14 +3,16 @@
 //! - [`ModelKind::Sparfa`]: the hints as given;
 //! - [`ModelKind::TwoPl`]: one concept hinted for every question;
 //! - [`ModelKind::Rasch`]: that, with every loading fixed at 1;
-//! - [`ModelKind::Rate`]: no concept at all, `d` only.
+//! - [`ModelKind::Rate`]: no concept at all, `d` only;
+//! - [`ModelKind::Exploratory`]: two factors every question may load on, no hints
+//!   (like a 2-factor MIRT model with non-negative loadings).
 
 use std::str::FromStr;
 
 use super::data::{Cell, CellMatrix, Hints, ResponseSet};
 use super::error::{Result, SparfaError};
-use super::eval::{evaluate, split_cells};
-use super::fit::{fit_with_progress, FitOptions, FitOutput, IterationReport};
+use super::fit::{FitOptions, FitOutput, FitStart, IterationReport};
+use super::select::{choose, fit_member};
 use super::weights::{penalties_for, size_factor};
 
 /// Which member of the model family to fit.
@@ -27,6 +29,10 @@ pub enum ModelKind {
     Rasch,
     /// Per-question rate: intercepts only.
     Rate,
+    /// Exploratory low-rank model: [`super::select::EXPLORATORY_FACTORS`] factors, every
+    /// question hinted on all of them, the user's hints ignored. On tests whose topics
+    /// are not the dimensions learners differ on it can beat both SPARFA and 2PL.
+    Exploratory,
 }
 
 impl FromStr for ModelKind {
@@ -37,9 +43,10 @@ impl FromStr for ModelKind {
             "2pl" => Ok(ModelKind::TwoPl),
             "rasch" => Ok(ModelKind::Rasch),
             "rate" => Ok(ModelKind::Rate),
+            "exploratory" => Ok(ModelKind::Exploratory),
             other => Err(SparfaError::InvalidOption {
                 name: "model",
-                message: format!("`{other}` is not one of sparfa, 2pl, rasch, rate"),
+                message: format!("`{other}` is not one of sparfa, 2pl, rasch, rate, exploratory"),
             }),
         }
     }
@@ -53,6 +60,12 @@ impl ModelKind {
             ModelKind::Sparfa => hints.clone(),
             ModelKind::TwoPl | ModelKind::Rasch => Hints::single_concept(nq, "ability"),
             ModelKind::Rate => Hints::no_concepts(nq),
+            ModelKind::Exploratory => {
+                let factors = super::select::EXPLORATORY_FACTORS;
+                let ids = (1..=factors).map(|f| format!("factor{f}")).collect();
+                let all: Vec<u32> = (0..factors as u32).collect();
+                Hints::new(ids, vec![all; nq]).unwrap_or_else(|_| Hints::no_concepts(nq))
+            }
         }
     }
 
@@ -72,8 +85,11 @@ pub enum Lambda {
     /// Rasch, whose fixed loadings leave no scale to balance): F1's λ at F1's data size,
     /// the same learner prior in logit units at any other size.
     Scaled(f64),
-    /// Pick from [`AUTO_GRID`] (times the size factor) by validation log-loss, then refit
-    /// on all training cells.
+    /// The validated choice (the default): with [`ModelKind::Sparfa`] the family
+    /// members Rasch, 2PL, SPARFA and [`ModelKind::Exploratory`], each at λ from
+    /// [`AUTO_GRID`] (times its size factor), are scored by log-loss on validation cells
+    /// and the best is refitted on all training cells; with another kind only its λ is
+    /// chosen. See [`super::select`] for how the search is kept to about one fit's cost.
     Auto,
 }
 
@@ -101,7 +117,7 @@ impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
             kind: ModelKind::Sparfa,
-            lambda: Lambda::Scaled(2.0),
+            lambda: Lambda::Auto,
             fit: FitOptions::default(),
             seed: 0,
             validation_fraction: 0.2,
@@ -114,8 +130,8 @@ impl Default for TrainOptions {
 pub struct TrainOutput {
     /// The final fit on all training cells.
     pub fit: FitOutput,
-    /// The family member fitted: the one asked for, or 2PL/Rasch when the automatic mode
-    /// found it better than SPARFA on the validation cells.
+    /// The family member fitted: the one asked for, or the one the automatic mode
+    /// found best on the validation cells.
     pub kind: ModelKind,
     /// The λ used for it.
     pub lambda: f64,
@@ -123,7 +139,7 @@ pub struct TrainOutput {
     pub validation: Vec<Validation>,
 }
 
-/// One validation fit of the automatic mode.
+/// One validation fit of the automatic mode, in the order they were fitted.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Validation {
     /// Family member.
@@ -134,7 +150,7 @@ pub struct Validation {
     pub log_loss: f64,
 }
 
-fn options_with(fit: &FitOptions, kind: ModelKind, lambda: f64) -> Result<FitOptions> {
+pub(crate) fn options_with(fit: &FitOptions, kind: ModelKind, lambda: f64) -> Result<FitOptions> {
     if !(lambda.is_finite() && lambda > 0.0) {
         return Err(SparfaError::InvalidOption {
             name: "lambda",
@@ -153,11 +169,11 @@ fn options_with(fit: &FitOptions, kind: ModelKind, lambda: f64) -> Result<FitOpt
 /// Fits `kind` on the `train` cells of `set` with `hints` (the user's; transformed per
 /// kind), choosing λ as asked. `progress` sees every outer iteration of every fit.
 ///
-/// With [`Lambda::Auto`] and [`ModelKind::Sparfa`] the 2PL and Rasch special cases of
-/// the same objective are scored on the same validation cells too, and the best of the
-/// three is fitted ([`TrainOutput::kind`] says which): with few responses per learner
-/// and concept (ability: ~3) one shared ability beats per-concept knowledge, and a
-/// researcher asking for the automatic choice should not get the worse model.
+/// With [`Lambda::Auto`] and [`ModelKind::Sparfa`] the other family members are
+/// scored on the same validation cells too and the best is fitted
+/// ([`TrainOutput::kind`] says which): with few responses per learner and concept
+/// (ability: ~3) one shared ability beats per-concept knowledge, and a user of the
+/// default should not get a model worse than the simplest one that fits better.
 pub fn train(
     set: &ResponseSet,
     train: &[Cell],
@@ -167,48 +183,34 @@ pub fn train(
 ) -> Result<TrainOutput> {
     let (nl, nq) = (set.num_learners(), set.num_questions());
     let all = CellMatrix::new(nl, nq, train)?;
-    let mut kind = options.kind;
-    let mut validation = Vec::new();
-    let lambda = match options.lambda {
-        Lambda::Fixed(l) => l,
-        Lambda::Scaled(l) => l * factor_for(kind, &all, hints),
+    let (kind, lambda, start, validation) = match options.lambda {
+        Lambda::Fixed(l) => (options.kind, l, None, Vec::new()),
+        Lambda::Scaled(l) => (
+            options.kind,
+            l * factor_for(options.kind, &all, hints),
+            None,
+            Vec::new(),
+        ),
         Lambda::Auto => {
-            let split = split_cells(
-                set,
-                train,
-                options.validation_fraction,
-                options.seed ^ 0x5eed_0f1a,
-            )?;
-            let inner = CellMatrix::new(nl, nq, &split.train)?;
-            let mut candidates = vec![kind];
-            if kind == ModelKind::Sparfa {
-                candidates.extend([ModelKind::TwoPl, ModelKind::Rasch]);
-            }
-            let mut best = (f64::INFINITY, kind, AUTO_GRID[0]);
-            for candidate in candidates {
-                let factor = factor_for(candidate, &inner, hints);
-                let kind_hints = candidate.hints(hints);
-                for l in AUTO_GRID.map(|l| l * factor) {
-                    let o = options_with(&options.fit, candidate, l)?;
-                    let f =
-                        fit_with_progress(&inner, &kind_hints, set.question_ids(), &o, progress)?;
-                    let m = evaluate(&f.model, &inner, &split.heldout);
-                    validation.push(Validation {
-                        kind: candidate,
-                        lambda: l,
-                        log_loss: m.log_loss,
-                    });
-                    if m.log_loss < best.0 {
-                        best = (m.log_loss, candidate, l);
-                    }
-                }
-            }
-            kind = best.1;
-            best.2
+            let choice = choose(set, train, hints, options, progress)?;
+            (
+                choice.kind,
+                choice.lambda,
+                Some(choice.start),
+                choice.validation,
+            )
         }
     };
     let o = options_with(&options.fit, kind, lambda)?;
-    let fit = fit_with_progress(&all, &kind.hints(hints), set.question_ids(), &o, progress)?;
+    let start = start.as_ref().map(FitStart::from_output);
+    let fit = fit_member(
+        &all,
+        hints,
+        set.question_ids(),
+        (kind, &o),
+        start.as_ref(),
+        progress,
+    )?;
     Ok(TrainOutput {
         fit,
         kind,
@@ -218,7 +220,7 @@ pub fn train(
 }
 
 /// The size factor of λ for `kind` (1 for Rasch: fixed loadings leave no scale free).
-fn factor_for(kind: ModelKind, cells: &CellMatrix, hints: &Hints) -> f64 {
+pub(crate) fn factor_for(kind: ModelKind, cells: &CellMatrix, hints: &Hints) -> f64 {
     if kind.fixed_loadings() {
         1.0
     } else {

@@ -30,9 +30,12 @@ mod gauge;
 mod learners;
 pub(crate) mod math;
 mod questions;
+mod start;
 
 pub(crate) use learners::{update_learner, LearnerScratch, LearnerStep, Loadings};
 use questions::{update_question, KnowledgeColumns, QuestionParams, QuestionScratch, QuestionStep};
+use start::apply_start;
+pub use start::FitStart;
 
 use super::data::{CellMatrix, Hints};
 use super::error::{Result, SparfaError};
@@ -170,6 +173,23 @@ pub fn fit_with_progress(
     options: &FitOptions,
     progress: &mut dyn FnMut(&IterationReport),
 ) -> Result<FitOutput> {
+    fit_from(cells, hints, question_ids, options, None, progress)
+}
+
+/// [`fit_with_progress`] from `start` instead of §4.5's `W = H`, `U = 0`, `d = 0`.
+///
+/// A warm start changes where the optimiser begins, not what it minimises: along a λ
+/// path or from a fit on most of the same cells it reaches the same tolerance in a
+/// fraction of the iterations. With [`FitOptions::fixed_loadings`] the loadings stay
+/// at `H` whatever `start` says. Errors when `start` does not match the dimensions.
+pub fn fit_from(
+    cells: &CellMatrix,
+    hints: &Hints,
+    question_ids: &[String],
+    options: &FitOptions,
+    start: Option<&FitStart>,
+    progress: &mut dyn FnMut(&IterationReport),
+) -> Result<FitOutput> {
     options.validate()?;
     let nq = cells.num_questions;
     if hints.by_question().len() != nq || question_ids.len() != nq {
@@ -191,12 +211,19 @@ pub fn fit_with_progress(
         })
         .collect();
     let mut u = vec![0.0; cells.num_learners * k_count];
+    if let Some(start) = start {
+        apply_start(start, hints, options.fixed_loadings, &mut params, &mut u)?;
+    }
     let mut columns = Vec::new();
-    let mut objective = cells.len() as f64 * std::f64::consts::LN_2 * pen.data
-        + params
-            .iter()
-            .map(|p| pen.hinted * p.loadings.len() as f64)
-            .sum::<f64>();
+    let mut objective = if start.is_some() {
+        f64::INFINITY
+    } else {
+        cells.len() as f64 * std::f64::consts::LN_2 * pen.data
+            + params
+                .iter()
+                .map(|p| pen.hinted * p.loadings.len() as f64)
+                .sum::<f64>()
+    };
     let mut iterations = 0;
     let mut converged = cells.is_empty();
     let mut screen_next = false;

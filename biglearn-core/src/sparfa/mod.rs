@@ -6,7 +6,8 @@
 //! - [`kkt`]: the objective and the §4.6 KKT conditions of a fit.
 //! - [`eval`]: held-out splits and metrics; [`synth`]: synthetic data with known truth;
 //!   [`baselines`]: 2PL, Rasch and rate models and the automatic choice of λ;
-//!   [`weights`]: the weights for a λ and the data size.
+//!   [`weights`]: the weights for a λ and the data size; [`select`]: how the default
+//!   (validated) choice among them is kept cheap.
 
 pub mod baselines;
 pub mod columns;
@@ -18,6 +19,7 @@ pub mod fit;
 pub mod kkt;
 pub mod model;
 pub mod saved;
+pub mod select;
 pub mod synth;
 pub mod weights;
 pub mod wide;

@@ -6,7 +6,7 @@
 //! {
 //!   "format": "biglearn-sparfa-model",
 //!   "version": 1,
-//!   "kind": "sparfa" | "2pl" | "rasch" | "rate",
+//!   "kind": "sparfa" | "2pl" | "rasch" | "rate" | "exploratory",
 //!   "lambda": 0.42,
 //!   "model": { "question_ids": [...], "concept_ids": [...],
 //!              "loadings": [[[concept, weight], ...] per question],
@@ -64,6 +64,7 @@ pub fn kind_name(kind: ModelKind) -> &'static str {
         ModelKind::TwoPl => "2pl",
         ModelKind::Rasch => "rasch",
         ModelKind::Rate => "rate",
+        ModelKind::Exploratory => "exploratory",
     }
 }
 
