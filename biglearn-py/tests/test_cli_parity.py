@@ -20,8 +20,10 @@ def _long(sparfa_cli, tmp_path, wide):
 @pytest.mark.parametrize("kind", ["sparfa", "2pl", "rasch"])
 def test_real_data_matches_cli(sparfa_cli, data_dir, tmp_path, dataset, kind):
     responses, hints = _long(sparfa_cli, tmp_path, data_dir / f"{dataset}.csv")
+    # The models' default weights; the CLI's default is the validated
+    # choice (`--lambda auto`), which `biglearn.auto` binds.
     cli = sparfa_cli("fit", "--responses", responses, "--hints", hints, "--holdout", 0.2,
-                     "--seed", 3, "--model", kind)
+                     "--seed", 3, "--model", kind, "--lambda", "scaled")
     frame = pd.read_csv(responses, dtype={"learner": str, "question": str})
     hint_frame = pd.read_csv(hints, dtype=str)
     train, test = biglearn.train_test_split(frame, test_size=0.2, seed=3)
@@ -48,7 +50,7 @@ def test_python_loader_equals_cli_convert(sparfa_cli, data_dir, tmp_path):
 
 def test_synthetic_matches_cli_experiment(sparfa_cli):
     cli = sparfa_cli("experiment", "--learners", 400, "--questions", 60, "--concepts", 6,
-                     "--density", 0.5, "--seed", 5, "--holdout", 0.2)
+                     "--density", 0.5, "--seed", 5, "--holdout", 0.2, "--lambda", "scaled")
     data = biglearn.synthetic(learners=400, questions=60, concepts=6, density=0.5, seed=5)
     train, test = biglearn.train_test_split(data.responses, test_size=0.2, seed=5)
     model = biglearn.SPARFA(progress=False).fit(train, hints=data.hints)
