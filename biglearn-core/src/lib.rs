@@ -15,6 +15,7 @@
 pub mod engine;
 pub mod engine_store;
 pub mod events;
+pub mod fast_hash;
 pub mod ids;
 pub mod log;
 pub mod memory;

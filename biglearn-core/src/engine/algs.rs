@@ -1,7 +1,8 @@
 //! The two built-in algorithms behind one interface, with the fitted
 //! matrices of the ecosystems a course uses.
 
-use std::collections::{BTreeMap, HashMap};
+use crate::fast_hash::FastHashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::engine_store::{AlgorithmName, EngineStore};
@@ -9,8 +10,8 @@ use crate::ids::{EcosystemId, EcosystemMatrixId};
 use crate::log::StoreError;
 use crate::projection::{decode_state, CourseState, STATE_VERSION};
 use crate::scheduler::{
-    Algorithm, BiglearnSparfa, BuiltinAlgorithm, ClueData, ClueRequest, ExerciseOrder,
-    ExerciseOrderRequest, HistoryType, LocalQuery, ResolvedAlgorithm,
+    Algorithm, BiglearnSparfa, BuiltinAlgorithm, ClueData, ClueRequest, EstimateMemo,
+    ExerciseIndex, ExerciseOrder, ExerciseOrderRequest, HistoryType, LocalQuery, ResolvedAlgorithm,
 };
 use crate::sparfa::SparfaModel;
 
@@ -19,10 +20,33 @@ use crate::sparfa::SparfaModel;
 /// [`crate::projection::encode_state`].
 pub const MATRIX_FORMAT_VERSION: u32 = STATE_VERSION;
 
+/// A decoded matrix with its exercise index, built once per stored matrix.
+#[derive(Debug)]
+pub struct DecodedMatrix {
+    /// The fitted model.
+    pub model: SparfaModel,
+    /// Its questions by exercise id.
+    pub index: ExerciseIndex,
+    /// Its learner estimates by gradebook, shared by every course's
+    /// calculations while the matrix is current.
+    pub estimates: EstimateMemo,
+}
+
+impl DecodedMatrix {
+    fn new(model: SparfaModel) -> Self {
+        let index = ExerciseIndex::new(&model);
+        DecodedMatrix {
+            model,
+            index,
+            estimates: EstimateMemo::default(),
+        }
+    }
+}
+
 /// The fitted matrices of the ecosystems one course refers to.
 #[derive(Debug, Default)]
 pub struct Matrices {
-    models: BTreeMap<EcosystemId, (EcosystemMatrixId, Arc<SparfaModel>)>,
+    models: BTreeMap<EcosystemId, (EcosystemMatrixId, Arc<DecodedMatrix>)>,
     /// Stored matrices that could not be read (their ecosystems run cold).
     pub failures: Vec<String>,
 }
@@ -31,7 +55,7 @@ pub struct Matrices {
 /// the same (a matrix blob is decoded once, not once per course bundle).
 #[derive(Debug, Default)]
 pub struct MatrixCache {
-    decoded: HashMap<EcosystemId, (EcosystemMatrixId, Arc<SparfaModel>)>,
+    decoded: FastHashMap<EcosystemId, (EcosystemMatrixId, Arc<DecodedMatrix>)>,
 }
 
 impl Matrices {
@@ -71,7 +95,7 @@ impl Matrices {
             }
             match decode_state::<SparfaModel>(&slot.model.bytes) {
                 Ok(model) => {
-                    let model = Arc::new(model);
+                    let model = Arc::new(DecodedMatrix::new(model));
                     cache
                         .decoded
                         .insert(id, (slot.matrix_uuid, Arc::clone(&model)));
@@ -101,7 +125,9 @@ impl Matrices {
                 .models
                 .iter()
                 .map(|(ecosystem, (id, model))| {
-                    (*ecosystem, (BiglearnSparfa::new(*id, model.as_ref()), *id))
+                    let alg =
+                        BiglearnSparfa::indexed(*id, &model.model, &model.index, &model.estimates);
+                    (*ecosystem, (alg, *id))
                 })
                 .collect(),
             cold: BiglearnSparfa::unfitted(),

@@ -7,8 +7,9 @@
 //! event that last dirtied it. The same uuid seeds the selection shuffles,
 //! so recalculating from the same events gives the same rows.
 
+use crate::fast_hash::FastHashMap;
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use uuid::Uuid;
@@ -97,9 +98,9 @@ pub fn recalculate_salted(
         algorithms: &algorithms,
         now,
         salt,
-        student_clues: RefCell::new(HashMap::new()),
-        student_inputs: RefCell::new(HashMap::new()),
-        sparfa_orders: RefCell::new(HashMap::new()),
+        student_clues: RefCell::new(FastHashMap::default()),
+        student_inputs: RefCell::new(FastHashMap::default()),
+        sparfa_orders: RefCell::new(FastHashMap::default()),
     };
     for (assignment, at) in &dirty.assignments {
         ctx.assignment(*assignment, *at, &mut out);
@@ -165,14 +166,14 @@ struct Context<'v, 'c, 'm> {
     salt: Option<Uuid>,
     /// Student CLUEs computed in this pass, by (student, container,
     /// algorithm), for the worst areas of the same pass.
-    student_clues: RefCell<HashMap<(StudentId, BookContainerId, BuiltinAlgorithm), ClueData>>,
+    student_clues: RefCell<FastHashMap<(StudentId, BookContainerId, BuiltinAlgorithm), ClueData>>,
     /// Student CLUE inputs built in this pass, for the worst areas.
-    student_inputs: RefCell<HashMap<StudentId, Rc<Vec<ClueInput>>>>,
+    student_inputs: RefCell<FastHashMap<StudentId, Rc<Vec<ClueInput>>>>,
     /// `biglearn_sparfa` orders of this pass by (student, ecosystem): they
     /// depend only on the ecosystem's exercises, the student's answers and
     /// the matrix, not on the calculation, so every assignment of the
     /// student and its worst areas share one ranking.
-    sparfa_orders: RefCell<HashMap<(StudentId, EcosystemId), ExerciseOrder>>,
+    sparfa_orders: RefCell<FastHashMap<(StudentId, EcosystemId), ExerciseOrder>>,
 }
 
 fn algorithm_responses(student: StudentId, responses: &[Response]) -> Vec<AlgorithmResponse> {

@@ -16,7 +16,8 @@
 //! The matrix uuid is derived from the ecosystem and the fitted data (S2), so
 //! refitting the same data gives the same matrix.
 
-use std::collections::{BTreeMap, HashMap};
+use crate::fast_hash::FastHashMap;
+use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
@@ -203,7 +204,7 @@ struct FitInput {
 }
 
 fn fit_input(ecosystem: &EcosystemState, rows: &[FitResponse]) -> Result<FitInput, SparfaError> {
-    let mut question_index = HashMap::new();
+    let mut question_index = FastHashMap::default();
     let mut question_ids = Vec::with_capacity(ecosystem.exercise_order.len());
     for exercise in &ecosystem.exercise_order {
         if !question_index.contains_key(exercise) {
@@ -212,7 +213,8 @@ fn fit_input(ecosystem: &EcosystemState, rows: &[FitResponse]) -> Result<FitInpu
         }
     }
     let mut concept_ids = Vec::new();
-    let mut concept_index: HashMap<crate::ids::BookContainerId, ConceptIndex> = HashMap::new();
+    let mut concept_index: FastHashMap<crate::ids::BookContainerId, ConceptIndex> =
+        FastHashMap::default();
     let mut by_question = vec![Vec::new(); question_ids.len()];
     for exercise in &ecosystem.exercise_order {
         let (Some(&q), Some(entry)) = (
@@ -240,7 +242,7 @@ fn fit_input(ecosystem: &EcosystemState, rows: &[FitResponse]) -> Result<FitInpu
             by_question[q as usize].push(k);
         }
     }
-    let mut learner_index = HashMap::new();
+    let mut learner_index = FastHashMap::default();
     let mut cells = Vec::with_capacity(rows.len());
     for row in rows {
         let Some(&question) = question_index.get(&row.exercise) else {

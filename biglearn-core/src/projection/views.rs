@@ -1,8 +1,9 @@
 //! Conversions from projected state to the input types of
 //! [`crate::scheduler`] (scheduler.md §2.1, §2.5, §3.1, §3.2).
 
+use crate::fast_hash::{FastHashMap, FastHashSet};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -48,17 +49,24 @@ pub struct CourseViews<'a> {
     /// The exercises of each CLUE target (container, ecosystem) met so far:
     /// the same for every student of a pass, so computed once.
     clue_pools: RefCell<CluePools>,
+    /// Each student's CLUE candidates met so far: a student's own CLUEs and
+    /// the teacher CLUEs of its containers read the same list.
+    student_candidates: RefCell<FastHashMap<StudentId, Rc<StudentCandidates>>>,
 }
+
+/// One student's answers that may count towards a CLUE, with the
+/// ecosystem of each response.
+type StudentCandidates = Vec<(EcosystemId, ClueCandidate)>;
 
 /// The CLUE pools met so far, by (target container, ecosystem); `None` for
 /// a target with no known exercise (no CLUE is made).
-type CluePools = HashMap<(BookContainerId, EcosystemId), Option<Rc<CluePool>>>;
+type CluePools = FastHashMap<(BookContainerId, EcosystemId), Option<Rc<CluePool>>>;
 
 /// A CLUE target's exercises, as a list (for the CLUE input) and a set.
 #[derive(Debug)]
 struct CluePool {
     list: Vec<ExerciseId>,
-    set: HashSet<ExerciseId>,
+    set: FastHashSet<ExerciseId>,
 }
 
 impl<'a> CourseViews<'a> {
@@ -103,7 +111,8 @@ impl<'a> CourseViews<'a> {
             views,
             catalog,
             mappings: course.book_container_mappings(),
-            clue_pools: RefCell::new(HashMap::new()),
+            clue_pools: RefCell::new(FastHashMap::default()),
+            student_candidates: RefCell::new(FastHashMap::default()),
         }
     }
 
@@ -206,9 +215,21 @@ impl<'a> CourseViews<'a> {
     /// The responses of `students` that join an issued trial of a known
     /// assignment, as CLUE candidates with their response ecosystems.
     fn candidates(&self, students: &BTreeSet<StudentId>) -> Vec<(EcosystemId, ClueCandidate)> {
-        students
-            .iter()
-            .flat_map(|student| self.answered(*student))
+        let mut all = Vec::new();
+        for student in students {
+            all.extend_from_slice(&self.student_candidates(*student));
+        }
+        all
+    }
+
+    /// [`CourseViews::candidates`] of one student, built once for the life
+    /// of these views.
+    fn student_candidates(&self, student: StudentId) -> Rc<StudentCandidates> {
+        if let Some(found) = self.student_candidates.borrow().get(&student) {
+            return Rc::clone(found);
+        }
+        let built: StudentCandidates = self
+            .answered(student)
             .filter_map(|(trial, r)| {
                 let issued = self.course.trials.get(&trial)?;
                 let assignment = self.course.assignments.get(&issued.assignment)?;
@@ -225,7 +246,12 @@ impl<'a> CourseViews<'a> {
                     },
                 ))
             })
-            .collect()
+            .collect();
+        let built = Rc::new(built);
+        self.student_candidates
+            .borrow_mut()
+            .insert(student, Rc::clone(&built));
+        built
     }
 
     /// The ecosystem of the latest preparation from the current ecosystem
@@ -299,13 +325,29 @@ impl<'a> CourseViews<'a> {
             }
         }
         let candidates: Vec<ClueCandidate> = candidates.into_iter().map(|(_, c)| c).collect();
+        // Each target reads only the candidates on its pool's exercises, in
+        // their original order (the selection's sort is stable), instead of
+        // scanning every candidate of every student once per target.
+        let mut by_exercise: FastHashMap<ExerciseId, Vec<usize>> = FastHashMap::default();
+        for (i, candidate) in candidates.iter().enumerate() {
+            by_exercise.entry(candidate.exercise).or_default().push(i);
+        }
         let mut inputs = Vec::new();
+        let mut positions: Vec<usize> = Vec::new();
         for target in targets {
             let Some(pool) = self.clue_pool(target, current) else {
                 continue;
             };
+            positions.clear();
+            for exercise in &pool.list {
+                if let Some(found) = by_exercise.get(exercise) {
+                    positions.extend_from_slice(found);
+                }
+            }
+            positions.sort_unstable();
+            let on_pool: Vec<ClueCandidate> = positions.iter().map(|&i| candidates[i]).collect();
             let responses =
-                select_clue_responses(&candidates, &pool.set, &self.catalog, audience, now);
+                select_clue_responses(&on_pool, &pool.set, &self.catalog, audience, now);
             if responses.is_written(audience) {
                 inputs.push(ClueInput {
                     book_container: target,

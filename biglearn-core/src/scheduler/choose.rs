@@ -1,7 +1,7 @@
 //! The algorithm's priority order and the `choose` primitive (scheduler.md §2.3),
 //! with the full shortfall redistribution of S1 fix 8.
 
-use std::collections::{HashMap, HashSet};
+use crate::fast_hash::{FastHashMap, FastHashSet};
 
 use super::ecosystem::{AssignmentType, EcosystemView};
 use crate::ids::{BookContainerId, ExerciseId};
@@ -11,7 +11,7 @@ use crate::ids::{BookContainerId, ExerciseId};
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PriorityOrder {
     order: Vec<ExerciseId>,
-    rank: HashMap<ExerciseId, usize>,
+    rank: FastHashMap<ExerciseId, usize>,
 }
 
 impl PriorityOrder {
@@ -47,8 +47,8 @@ pub fn choose(
     assignment_type: &AssignmentType,
     bcs: &[BookContainerId],
     priority: &PriorityOrder,
-    own: &HashSet<ExerciseId>,
-    excluded: &HashSet<ExerciseId>,
+    own: &FastHashSet<ExerciseId>,
+    excluded: &FastHashSet<ExerciseId>,
     count: usize,
 ) -> Vec<ExerciseId> {
     choose_tagged(
@@ -71,8 +71,8 @@ fn choose_tagged(
     assignment_type: &AssignmentType,
     bcs: &[BookContainerId],
     priority: &PriorityOrder,
-    own: &HashSet<ExerciseId>,
-    excluded: &HashSet<ExerciseId>,
+    own: &FastHashSet<ExerciseId>,
+    excluded: &FastHashSet<ExerciseId>,
     count: usize,
 ) -> Vec<(BookContainerId, ExerciseId)> {
     let mut ranked: Vec<(usize, usize, ExerciseId)> = bcs
@@ -102,8 +102,8 @@ pub(crate) struct Selector<'a> {
     pub ecosystem: &'a EcosystemView,
     pub assignment_type: &'a AssignmentType,
     pub priority: &'a PriorityOrder,
-    pub own: HashSet<ExerciseId>,
-    pub excluded: HashSet<ExerciseId>,
+    pub own: FastHashSet<ExerciseId>,
+    pub excluded: FastHashSet<ExerciseId>,
 }
 
 impl Selector<'_> {

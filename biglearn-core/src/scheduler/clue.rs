@@ -1,7 +1,7 @@
 //! CLUE inputs — exercise sets (§3.1), response selection (§3.2) — and the
 //! local_query CLUE (§3.4) (scheduler.md, §2.10, S1 fix 7, README S3).
 
-use std::collections::{HashMap, HashSet};
+use crate::fast_hash::{FastHashMap, FastHashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -95,7 +95,8 @@ pub fn local_query_clue_with(
     // The last answer per trial, in order of each trial's first answer
     // (a position index keeps this linear for class-wide CLUEs).
     let mut last: Vec<(TrialId, bool)> = Vec::new();
-    let mut position: HashMap<TrialId, usize> = HashMap::with_capacity(responses.len());
+    let mut position: FastHashMap<TrialId, usize> =
+        FastHashMap::with_capacity_and_hasher(responses.len(), Default::default());
     for &(trial, correct) in responses {
         match position.get(&trial) {
             Some(&i) => last[i].1 = correct,
@@ -157,7 +158,7 @@ pub fn clue_exercises(
     let mut from_bcs = vec![target];
     from_bcs.extend(mappings.sources_of(current_ecosystem, target));
     let excluded = exclusions.excluded_exercises(catalog);
-    let mut seen = HashSet::new();
+    let mut seen = FastHashSet::default();
     let exercises: Vec<ExerciseId> = from_bcs
         .iter()
         .flat_map(|bc| ecosystems.iter().flat_map(move |eco| eco.clue_pool(*bc)))
@@ -230,7 +231,7 @@ impl ClueResponses {
 /// `recalculate_at`.
 pub fn select_clue_responses(
     candidates: &[ClueCandidate],
-    exercises: &HashSet<ExerciseId>,
+    exercises: &FastHashSet<ExerciseId>,
     catalog: &ExerciseCatalog,
     audience: ClueAudience,
     now: Instant,
@@ -241,7 +242,8 @@ pub fn select_clue_responses(
         .collect();
     ordered.sort_by_key(|c| c.last_responded_at);
     // (student, group or exercise) → (processing position, response).
-    let mut latest: HashMap<(StudentId, GroupKey), (usize, ClueCandidate)> = HashMap::new();
+    let mut latest: FastHashMap<(StudentId, GroupKey), (usize, ClueCandidate)> =
+        FastHashMap::default();
     let mut recalculate_at: Option<Instant> = None;
     for (position, candidate) in ordered.into_iter().enumerate() {
         if audience == ClueAudience::Student {

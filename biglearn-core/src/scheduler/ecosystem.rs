@@ -1,7 +1,7 @@
 //! What selection needs to know about content: pools per book container and
 //! the exercise groups (scheduler.md §1.3, §1.5, §2.1).
 
-use std::collections::{HashMap, HashSet};
+use crate::fast_hash::{FastHashMap, FastHashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -50,9 +50,9 @@ pub struct ExercisePool {
 #[derive(Debug, Clone, Default)]
 pub struct EcosystemView {
     id: Option<EcosystemId>,
-    personalized: HashMap<(AssignmentType, BookContainerId), Vec<ExerciseId>>,
-    clue: HashMap<BookContainerId, Vec<ExerciseId>>,
-    containers_of: HashMap<ExerciseId, Vec<BookContainerId>>,
+    personalized: FastHashMap<(AssignmentType, BookContainerId), Vec<ExerciseId>>,
+    clue: FastHashMap<BookContainerId, Vec<ExerciseId>>,
+    containers_of: FastHashMap<ExerciseId, Vec<BookContainerId>>,
     exercises: Vec<ExerciseId>,
 }
 
@@ -65,7 +65,7 @@ impl EcosystemView {
             id: Some(id),
             ..EcosystemView::default()
         };
-        let mut seen = HashSet::new();
+        let mut seen = FastHashSet::default();
         for pool in pools {
             for assignment_type in &pool.assignment_types {
                 view.personalized
@@ -129,8 +129,8 @@ impl EcosystemView {
 /// table of scheduler.md §1.5), across ecosystems.
 #[derive(Debug, Clone, Default)]
 pub struct ExerciseCatalog {
-    group_of: HashMap<ExerciseId, ExerciseGroupId>,
-    members: HashMap<ExerciseGroupId, Vec<ExerciseId>>,
+    group_of: FastHashMap<ExerciseId, ExerciseGroupId>,
+    members: FastHashMap<ExerciseGroupId, Vec<ExerciseId>>,
 }
 
 impl ExerciseCatalog {

@@ -26,6 +26,7 @@ pub mod choose;
 pub mod clue;
 pub mod constants;
 pub mod ecosystem;
+pub mod estimates;
 pub mod exclusions;
 pub mod history;
 pub mod mapping;
@@ -47,6 +48,7 @@ pub use clue::{
     ClueAudience, ClueCandidate, ClueData, ClueResponses, LocalQueryInterval,
 };
 pub use ecosystem::{AssignmentType, EcosystemView, ExerciseCatalog, ExercisePool};
+pub use estimates::EstimateMemo;
 pub use exclusions::{anti_cheating_exclusions, student_exclusions, CourseExclusions};
 pub use history::{
     instructor_driven_history, instructor_sequence_numbers, student_driven_history,
@@ -56,7 +58,7 @@ pub use mapping::{BookContainerMapping, BookContainerMappings};
 pub use names::{resolve_algorithm_name, BuiltinAlgorithm, ResolvedAlgorithm};
 pub use pe::{build_pe, pe_goal, Chosen, PeInput, SelectionConfig};
 pub use seed::{pe_seed, seed_from_ids, shuffle, spe_seed, Seed};
-pub use sparfa_alg::{BiglearnSparfa, SparfaAlgorithmError};
+pub use sparfa_alg::{BiglearnSparfa, ExerciseIndex, SparfaAlgorithmError};
 pub use spe::{
     build_spe, k_ago_map, HistoryEntry, KAgo, KAgoEntry, SpeChoice, SpeInput, SpeSelection,
 };

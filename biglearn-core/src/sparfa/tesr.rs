@@ -11,8 +11,8 @@
 //! Candidates that are not in the model are returned separately, sorted and
 //! de-duplicated, so the caller can append them in a seeded shuffle (S2).
 
+use crate::fast_hash::FastHashMap;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use super::learner::{LearnerResponse, LearnerWorkspace, TimedResponse, Timestamp};
 use super::model::{QuestionIndex, SparfaModel};
@@ -24,13 +24,14 @@ pub const TARGET_PROBABILITY: f64 = 0.5;
 /// Maps question id strings to model indices; build once per model.
 #[derive(Debug, Clone, Default)]
 pub struct QuestionLookup {
-    index: HashMap<String, QuestionIndex>,
+    index: FastHashMap<String, QuestionIndex>,
 }
 
 impl QuestionLookup {
     /// Indexes `model.question_ids` (the first occurrence wins for duplicate ids).
     pub fn new(model: &SparfaModel) -> Self {
-        let mut index = HashMap::with_capacity(model.question_ids.len());
+        let mut index =
+            FastHashMap::with_capacity_and_hasher(model.question_ids.len(), Default::default());
         for (q, id) in model.question_ids.iter().enumerate() {
             index.entry(id.clone()).or_insert(q as QuestionIndex);
         }
@@ -128,6 +129,35 @@ impl TesrWorkspace {
         candidates: &[S],
         responses: &[TimedResponse],
     ) -> TesrRanking {
+        let nq = model
+            .num_questions()
+            .min(model.loadings.len())
+            .min(model.intercepts.len());
+        let mut known = Vec::new();
+        let mut unknown = Vec::new();
+        for id in candidates {
+            let id = id.as_ref();
+            match lookup.get(id).filter(|&q| (q as usize) < nq) {
+                Some(q) => known.push(q),
+                None => unknown.push(id.to_owned()),
+            }
+        }
+        unknown.sort_unstable();
+        unknown.dedup();
+        let ranked = self.rank_questions(model, &known, responses);
+        TesrRanking { ranked, unknown }
+    }
+
+    /// Ranks the model questions `candidates` (a set: out-of-model indices
+    /// are dropped, duplicates ignored) for one learner, in the order of the
+    /// module documentation. Callers that already hold model indices (the
+    /// engine indexes each matrix once) skip the id lookups of [`Self::rank`].
+    pub fn rank_questions(
+        &mut self,
+        model: &SparfaModel,
+        candidates: &[QuestionIndex],
+        responses: &[TimedResponse],
+    ) -> Vec<RankedExercise> {
         self.latest_per_question(responses);
         let estimate = self.learner.infer(model, &self.gradebook);
         let knowledge = estimate.knowledge();
@@ -137,18 +167,10 @@ impl TesrWorkspace {
             .min(model.loadings.len())
             .min(model.intercepts.len());
         self.known.clear();
-        let mut unknown = Vec::new();
-        for id in candidates {
-            let id = id.as_ref();
-            match lookup.get(id).filter(|&q| (q as usize) < nq) {
-                Some(q) => self.known.push(q),
-                None => unknown.push(id.to_owned()),
-            }
-        }
+        self.known
+            .extend(candidates.iter().copied().filter(|&q| (q as usize) < nq));
         self.known.sort_unstable();
         self.known.dedup();
-        unknown.sort_unstable();
-        unknown.dedup();
 
         let mut ranked: Vec<RankedExercise> = self
             .known
@@ -169,7 +191,7 @@ impl TesrWorkspace {
             })
             .collect();
         ranked.sort_by(|a, b| compare(model, a, b));
-        TesrRanking { ranked, unknown }
+        ranked
     }
 
     /// Fills `latest` (sorted by question) and `gradebook` with the latest
