@@ -5,8 +5,8 @@ mod scheduler_support;
 
 use biglearn_core::ids::{CalculationId, EcosystemMatrixId, StudentId};
 use biglearn_core::scheduler::{
-    Algorithm, AlgorithmResponse, BiglearnSparfa, BuiltinAlgorithm, ClueRequest,
-    ExerciseOrderRequest,
+    Algorithm, AlgorithmResponse, BiglearnSparfa, BuiltinAlgorithm, ClueRequest, EstimateMemo,
+    ExerciseIndex, ExerciseOrderRequest,
 };
 use biglearn_core::sparfa::{clue_interval, ClueOptions, LearnerResponse, Penalties, SparfaModel};
 use scheduler_support::*;
@@ -202,4 +202,96 @@ fn invalid_clue_options_are_reported_with_context() {
         err.to_string().contains("SPARFA CLUE for ecosystem"),
         "{err}"
     );
+}
+
+/// A model of two concepts over exercises 0..6, the first three on concept
+/// 0 and the rest on concept 1, with spread intercepts.
+fn two_concept_model() -> SparfaModel {
+    SparfaModel {
+        question_ids: (0..6).map(|i| ex(i).to_string()).collect(),
+        concept_ids: vec!["a".into(), "b".into()],
+        loadings: (0u32..6)
+            .map(|q| vec![(u32::from(q >= 3), 1.0 + 0.1 * f64::from(q))])
+            .collect(),
+        intercepts: vec![1.5, 0.2, -0.8, 0.9, -0.1, -1.2],
+        hints: (0u32..6).map(|q| vec![u32::from(q >= 3)]).collect(),
+        penalties: Penalties::default(),
+    }
+}
+
+#[test]
+fn the_exercise_index_knows_canonical_exercise_ids_only() {
+    let mut model = two_concept_model();
+    model.question_ids[1] = ex(1).to_string().to_uppercase(); // not canonical
+    model.question_ids[2] = "not-a-uuid".into();
+    model.question_ids[4] = ex(3).to_string(); // a repeated id: the first wins
+    let index = ExerciseIndex::new(&model);
+    assert_eq!(index.question(ex(0)), Some(0));
+    assert_eq!(index.question(ex(1)), None);
+    assert_eq!(index.question(ex(3)), Some(3));
+    assert_eq!(index.question(ex(5)), Some(5));
+    assert_eq!(index.question(ex(9)), None);
+    assert_eq!(index.exercise(0), Some(ex(0)));
+    assert_eq!(index.exercise(2), None);
+    assert_eq!(index.exercise(4), Some(ex(3)));
+    assert_eq!(index.exercise(17), None);
+}
+
+/// The engine's form (a prebuilt index and a memo of learner estimates
+/// shared across calls) gives the same orders and the same CLUE bits as
+/// the plain form, on every call, whether the memo hits or not.
+#[test]
+fn indexed_algorithm_with_a_memo_matches_the_plain_one_bit_for_bit() {
+    let model = two_concept_model();
+    let matrix = EcosystemMatrixId::from_uuid(Uuid::from_u128(5));
+    let plain = BiglearnSparfa::new(matrix, &model);
+    let index = ExerciseIndex::new(&model);
+    let memo = EstimateMemo::with_capacity(3);
+    let indexed = BiglearnSparfa::indexed(matrix, &model, &index, &memo);
+    let all = exercises(0, 9);
+    let mut responses = Vec::new();
+    for (step, (s, e, correct)) in [
+        (1, 0, true),
+        (2, 3, false),
+        (1, 4, true),
+        (3, 1, false),
+        (2, 5, true),
+        (3, 2, true),
+        (1, 0, false),
+        (2, 7, true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        responses.push(response(s, e, correct, step as i64));
+        for _ in 0..2 {
+            let request = order_request(&all, &responses, 7);
+            assert_eq!(
+                plain.exercise_order(&request).expect("plain order"),
+                indexed.exercise_order(&request).expect("indexed order")
+            );
+            for students in [&[][..], &[student(1)][..], &[student(2), student(3)][..]] {
+                for targets in [&all[..3], &all[3..], &all[..]] {
+                    let request = ClueRequest {
+                        ecosystem: eco(1),
+                        students,
+                        exercises: targets,
+                        responses: &responses,
+                    };
+                    let a = plain.clue(&request).expect("plain clue");
+                    let b = indexed.clue(&request).expect("indexed clue");
+                    assert_eq!(
+                        (a.minimum.to_bits(), a.most_likely.to_bits()),
+                        (b.minimum.to_bits(), b.most_likely.to_bits())
+                    );
+                    assert_eq!(
+                        (a.maximum.to_bits(), a.is_real),
+                        (b.maximum.to_bits(), b.is_real)
+                    );
+                }
+            }
+        }
+    }
+    // The memo is bounded: least recently used estimates leave.
+    assert_eq!(memo.len(), 3);
 }

@@ -1,7 +1,9 @@
 //! The algorithm's priority order and the `choose` primitive (scheduler.md §2.3),
 //! with the full shortfall redistribution of S1 fix 8.
 
-use crate::fast_hash::{FastHashMap, FastHashSet};
+use std::collections::HashSet;
+
+use crate::fast_hash::FastHashMap;
 
 use super::ecosystem::{AssignmentType, EcosystemView};
 use crate::ids::{BookContainerId, ExerciseId};
@@ -47,8 +49,8 @@ pub fn choose(
     assignment_type: &AssignmentType,
     bcs: &[BookContainerId],
     priority: &PriorityOrder,
-    own: &FastHashSet<ExerciseId>,
-    excluded: &FastHashSet<ExerciseId>,
+    own: &HashSet<ExerciseId>,
+    excluded: &HashSet<ExerciseId>,
     count: usize,
 ) -> Vec<ExerciseId> {
     choose_tagged(
@@ -71,8 +73,8 @@ fn choose_tagged(
     assignment_type: &AssignmentType,
     bcs: &[BookContainerId],
     priority: &PriorityOrder,
-    own: &FastHashSet<ExerciseId>,
-    excluded: &FastHashSet<ExerciseId>,
+    own: &HashSet<ExerciseId>,
+    excluded: &HashSet<ExerciseId>,
     count: usize,
 ) -> Vec<(BookContainerId, ExerciseId)> {
     let mut ranked: Vec<(usize, usize, ExerciseId)> = bcs
@@ -102,8 +104,8 @@ pub(crate) struct Selector<'a> {
     pub ecosystem: &'a EcosystemView,
     pub assignment_type: &'a AssignmentType,
     pub priority: &'a PriorityOrder,
-    pub own: FastHashSet<ExerciseId>,
-    pub excluded: FastHashSet<ExerciseId>,
+    pub own: HashSet<ExerciseId>,
+    pub excluded: HashSet<ExerciseId>,
 }
 
 impl Selector<'_> {

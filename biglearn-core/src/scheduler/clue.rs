@@ -229,9 +229,9 @@ impl ClueResponses {
 /// an answer whose feedback is still pending at `now` is skipped — an
 /// earlier visible answer of the group stays — and its date feeds
 /// `recalculate_at`.
-pub fn select_clue_responses(
+pub fn select_clue_responses<S: std::hash::BuildHasher>(
     candidates: &[ClueCandidate],
-    exercises: &FastHashSet<ExerciseId>,
+    exercises: &std::collections::HashSet<ExerciseId, S>,
     catalog: &ExerciseCatalog,
     audience: ClueAudience,
     now: Instant,

@@ -1,6 +1,6 @@
 //! Exclusions computed per student (scheduler.md §2.2, S1 fix 7, README S3).
 
-use crate::fast_hash::FastHashSet;
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
@@ -35,8 +35,8 @@ impl CourseExclusions {
 
     /// Every excluded exercise uuid: the listed versions plus every known
     /// version of the listed groups.
-    pub fn excluded_exercises(&self, catalog: &ExerciseCatalog) -> FastHashSet<ExerciseId> {
-        let mut excluded: FastHashSet<ExerciseId> = self
+    pub fn excluded_exercises(&self, catalog: &ExerciseCatalog) -> HashSet<ExerciseId> {
+        let mut excluded: HashSet<ExerciseId> = self
             .global_exercises
             .iter()
             .chain(&self.course_exercises)
@@ -57,8 +57,8 @@ pub fn anti_cheating_exclusions(
     assignments: &[Assignment],
     catalog: &ExerciseCatalog,
     now: Instant,
-) -> FastHashSet<ExerciseId> {
-    let mut excluded = FastHashSet::default();
+) -> HashSet<ExerciseId> {
+    let mut excluded = HashSet::new();
     for assignment in assignments.iter().filter(|a| a.is_protected_at(now)) {
         for assigned in &assignment.exercises {
             excluded.extend(catalog.all_versions(assigned.exercise));
@@ -75,7 +75,7 @@ pub fn student_exclusions(
     assignments: &[Assignment],
     catalog: &ExerciseCatalog,
     now: Instant,
-) -> FastHashSet<ExerciseId> {
+) -> HashSet<ExerciseId> {
     let mut excluded = course.excluded_exercises(catalog);
     excluded.extend(anti_cheating_exclusions(assignments, catalog, now));
     excluded

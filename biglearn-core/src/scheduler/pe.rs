@@ -1,7 +1,7 @@
 //! Personalized exercises for an assignment: `build_pe` (scheduler.md §2.4,
 //! S1 fixes 2, 8 and 9).
 
-use crate::fast_hash::FastHashSet;
+use std::collections::HashSet;
 
 use rand_chacha::rand_core::RngCore;
 use serde::{Deserialize, Serialize};
@@ -61,7 +61,7 @@ pub struct PeInput<'a> {
     /// The assignment.
     pub assignment: &'a Assignment,
     /// The student's exclusions (§2.2).
-    pub excluded: &'a FastHashSet<ExerciseId>,
+    pub excluded: &'a HashSet<ExerciseId>,
     /// Tunables.
     pub config: &'a SelectionConfig,
 }

@@ -1,7 +1,7 @@
 //! Spaced-practice exercises: `k_ago_map` and `build_spe` (scheduler.md §2.5,
 //! S1 fixes 2, 5, 6 and 8).
 
-use crate::fast_hash::FastHashSet;
+use std::collections::HashSet;
 
 use rand_chacha::rand_core::RngCore;
 use serde::{Deserialize, Serialize};
@@ -127,7 +127,7 @@ pub struct SpeInput<'a> {
     /// Book-container mappings between ecosystems.
     pub mappings: &'a BookContainerMappings,
     /// The student's exclusions (§2.2).
-    pub excluded: &'a FastHashSet<ExerciseId>,
+    pub excluded: &'a HashSet<ExerciseId>,
     /// The assignment's PEs, of every algorithm (excluded from its SPEs).
     pub assignment_pes: &'a [ExerciseId],
 }
@@ -164,7 +164,7 @@ pub fn build_spe<R: RngCore + ?Sized>(input: &SpeInput<'_>, rng: &mut R) -> SpeS
 
     // §2.5 steps 1–4: containers per history position, most recent first.
     let current_bcs = unique(&assignment.book_containers);
-    let mut used: FastHashSet<BookContainerId> = current_bcs.iter().copied().collect();
+    let mut used: HashSet<BookContainerId> = current_bcs.iter().copied().collect();
     let mut by_k: Vec<Vec<BookContainerId>> = vec![current_bcs.clone()];
     result.assignment_history.push(HistoryEntry {
         k_ago: 0,

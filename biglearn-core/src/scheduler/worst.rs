@@ -1,6 +1,6 @@
 //! Practice worst areas (scheduler.md §2.7, S1 fix 4).
 
-use crate::fast_hash::FastHashSet;
+use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
@@ -49,7 +49,7 @@ pub fn worst_clues(clues: &[StudentClue], ecosystem: EcosystemId) -> Vec<Student
             .then_with(|| a.created_at.cmp(&b.created_at))
             .then_with(|| a.book_container.cmp(&b.book_container))
     });
-    let mut seen = FastHashSet::default();
+    let mut seen = HashSet::new();
     current.retain(|c| seen.insert(c.book_container));
     current.truncate(MAX_NUM_WORST_CLUES);
     current
@@ -67,7 +67,7 @@ pub fn practice_worst_areas(
     ecosystem: &EcosystemView,
     priority: &PriorityOrder,
     clues: &[StudentClue],
-    excluded: &FastHashSet<ExerciseId>,
+    excluded: &HashSet<ExerciseId>,
 ) -> Vec<Chosen> {
     let Some(ecosystem_id) = ecosystem.id() else {
         return Vec::new();
@@ -96,7 +96,7 @@ pub fn practice_worst_areas(
         })
         .collect();
     let mut chosen: Vec<Chosen> = Vec::new();
-    let mut taken: FastHashSet<ExerciseId> = FastHashSet::default();
+    let mut taken: HashSet<ExerciseId> = HashSet::new();
     for (i, slots) in worst_area_slots(worst.len()).iter().enumerate() {
         let order = std::iter::once(i)
             .chain(0..i)
