@@ -3,7 +3,7 @@
 
 mod scheduler_support;
 
-use biglearn_core::ids::{CalculationId, EcosystemMatrixId, StudentId};
+use biglearn_core::ids::{CalculationId, EcosystemMatrixId, ExerciseId, StudentId};
 use biglearn_core::scheduler::{
     Algorithm, AlgorithmResponse, BiglearnSparfa, BuiltinAlgorithm, ClueRequest, EstimateMemo,
     ExerciseIndex, ExerciseOrderRequest,
@@ -222,11 +222,13 @@ fn two_concept_model() -> SparfaModel {
 #[test]
 fn the_exercise_index_knows_canonical_exercise_ids_only() {
     let mut model = two_concept_model();
-    model.question_ids[1] = ex(1).to_string().to_uppercase(); // not canonical
+    let lettered = ExerciseId::from_uuid(Uuid::from_u128(0xabcd_ef01));
+    model.question_ids[1] = lettered.to_string().to_uppercase(); // not canonical
     model.question_ids[2] = "not-a-uuid".into();
     model.question_ids[4] = ex(3).to_string(); // a repeated id: the first wins
     let index = ExerciseIndex::new(&model);
     assert_eq!(index.question(ex(0)), Some(0));
+    assert_eq!(index.question(lettered), None);
     assert_eq!(index.question(ex(1)), None);
     assert_eq!(index.question(ex(3)), Some(3));
     assert_eq!(index.question(ex(5)), Some(5));

@@ -7,9 +7,8 @@
 //! event that last dirtied it. The same uuid seeds the selection shuffles,
 //! so recalculating from the same events gives the same rows.
 
-use crate::fast_hash::FastHashMap;
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::rc::Rc;
 
 use uuid::Uuid;
@@ -21,6 +20,7 @@ use crate::engine_store::{
     AlgorithmName, ClueData, ClueKey, ClueResult, ClueTarget, ExerciseKey, ExerciseResult,
     ExerciseTarget, ResultWrite, SpyInfo,
 };
+use crate::fast_hash::FastHashMap;
 use crate::ids::{
     AssignmentId, BookContainerId, CalculationId, CourseId, EcosystemId, ExerciseId, StudentId,
 };
@@ -28,9 +28,9 @@ use crate::log::SequenceNumber;
 use crate::projection::{ClueInput, CourseViews, EcosystemCatalog};
 use crate::scheduler::{
     build_pe, build_spe, instructor_driven_history, pe_seed, practice_worst_areas, seed_from_ids,
-    spe_seed, student_driven_history, student_exclusions, AlgorithmResponse, BuiltinAlgorithm,
-    ClueCandidate, ClueRequest, ExerciseOrder, ExerciseOrderRequest, HistoryType, Instant, PeInput,
-    PriorityOrder, Response, SelectionConfig, SpeInput, StudentClue,
+    spe_seed, student_driven_history, student_exclusions, AlgorithmResponse, Assignment,
+    BuiltinAlgorithm, ClueCandidate, ClueRequest, ExerciseOrder, ExerciseOrderRequest, HistoryType,
+    Instant, PeInput, PriorityOrder, Response, SelectionConfig, SpeInput, StudentClue,
 };
 
 /// The result changes of one bundle, and the calculations that failed.
@@ -101,6 +101,7 @@ pub fn recalculate_salted(
         student_clues: RefCell::new(FastHashMap::default()),
         student_inputs: RefCell::new(FastHashMap::default()),
         sparfa_orders: RefCell::new(FastHashMap::default()),
+        students: RefCell::new(FastHashMap::default()),
     };
     for (assignment, at) in &dirty.assignments {
         ctx.assignment(*assignment, *at, &mut out);
@@ -174,6 +175,17 @@ struct Context<'v, 'c, 'm> {
     /// the matrix, not on the calculation, so every assignment of the
     /// student and its worst areas share one ranking.
     sparfa_orders: RefCell<FastHashMap<(StudentId, EcosystemId), ExerciseOrder>>,
+    /// What every calculation of one student reads, built once per pass.
+    students: RefCell<FastHashMap<StudentId, Rc<StudentInputs>>>,
+}
+
+/// A student's assignments (with their history dates at `now`), excluded
+/// exercises and answers: the same for each of its assignments' PEs and
+/// SPEs and for its worst areas within one pass.
+struct StudentInputs {
+    assignments: Vec<Assignment>,
+    excluded: HashSet<ExerciseId>,
+    responses: Vec<AlgorithmResponse>,
 }
 
 fn algorithm_responses(student: StudentId, responses: &[Response]) -> Vec<AlgorithmResponse> {
@@ -261,6 +273,30 @@ impl Context<'_, '_, '_> {
         Ok(order)
     }
 
+    /// [`StudentInputs`] of `student`, built once per pass.
+    fn student(&self, student: StudentId) -> Rc<StudentInputs> {
+        if let Some(found) = self.students.borrow().get(&student) {
+            return Rc::clone(found);
+        }
+        let assignments = self.views.student_assignments(student, self.now);
+        let excluded = student_exclusions(
+            self.views.exclusions(),
+            &assignments,
+            self.views.catalog(),
+            self.now,
+        );
+        let responses = algorithm_responses(student, &self.views.student_responses(student));
+        let built = Rc::new(StudentInputs {
+            assignments,
+            excluded,
+            responses,
+        });
+        self.students
+            .borrow_mut()
+            .insert(student, Rc::clone(&built));
+        built
+    }
+
     /// The student's CLUE inputs at `now`, built once per pass.
     fn student_inputs(&self, student: StudentId) -> Rc<Vec<ClueInput>> {
         if let Some(inputs) = self.student_inputs.borrow().get(&student) {
@@ -305,17 +341,15 @@ impl Context<'_, '_, '_> {
             ));
             return;
         };
-        let assignments = self.views.student_assignments(student, self.now);
+        let inputs = self.student(student);
+        let StudentInputs {
+            assignments,
+            excluded,
+            responses,
+        } = &*inputs;
         let Some(current) = assignments.iter().find(|a| a.id == id) else {
             return;
         };
-        let excluded = student_exclusions(
-            self.views.exclusions(),
-            &assignments,
-            self.views.catalog(),
-            self.now,
-        );
-        let responses = algorithm_responses(student, &self.views.student_responses(student));
         let calculation = self.calculation("assignment_exercises", &[id.into()], at);
         let config = SelectionConfig::default();
         let mut planned = Vec::new();
@@ -425,14 +459,12 @@ impl Context<'_, '_, '_> {
         else {
             return;
         };
-        let assignments = self.views.student_assignments(student, self.now);
-        let excluded = student_exclusions(
-            self.views.exclusions(),
-            &assignments,
-            self.views.catalog(),
-            self.now,
-        );
-        let responses = algorithm_responses(student, &self.views.student_responses(student));
+        let student_inputs = self.student(student);
+        let StudentInputs {
+            excluded,
+            responses,
+            ..
+        } = &*student_inputs;
         let inputs = self.student_inputs(student);
         let calculation = self.calculation("worst_areas", &[student.into()], at);
         for alg in self.algorithms.for_ecosystem(ecosystem) {
