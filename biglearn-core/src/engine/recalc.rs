@@ -359,7 +359,7 @@ impl Context<'_, '_, '_> {
                 ecosystem: state.ecosystem,
                 student: Some(student),
                 exercises: view.exercises(),
-                responses: &responses,
+                responses,
             };
             let order = match self.order(&alg, &request) {
                 Ok(order) => order,
@@ -373,7 +373,7 @@ impl Context<'_, '_, '_> {
                 ecosystem: view,
                 priority: &priority,
                 assignment: current,
-                excluded: &excluded,
+                excluded,
                 config: &config,
             };
             let pes: Vec<ExerciseId> = build_pe(&pe_input, &mut pe_seed(id, calculation).rng())
@@ -412,9 +412,9 @@ impl Context<'_, '_, '_> {
                 };
                 let history = match history_type {
                     HistoryType::InstructorDriven => {
-                        instructor_driven_history(current, &assignments)
+                        instructor_driven_history(current, assignments)
                     }
-                    HistoryType::StudentDriven => student_driven_history(current, &assignments),
+                    HistoryType::StudentDriven => student_driven_history(current, assignments),
                 };
                 let input = SpeInput {
                     ecosystem: view,
@@ -422,7 +422,7 @@ impl Context<'_, '_, '_> {
                     assignment: current,
                     history: &history,
                     mappings: self.views.mappings(),
-                    excluded: &excluded,
+                    excluded,
                     assignment_pes: &all_pes,
                 };
                 let seed = spe_seed(id, calculation, history_type);
@@ -473,7 +473,7 @@ impl Context<'_, '_, '_> {
                 ecosystem,
                 student: Some(student),
                 exercises: view.exercises(),
-                responses: &responses,
+                responses,
             };
             let order = match self.order(&alg, &request) {
                 Ok(order) => order,
@@ -507,7 +507,7 @@ impl Context<'_, '_, '_> {
                 }
             }
             let priority = PriorityOrder::new(order.exercises.iter().copied());
-            let chosen = practice_worst_areas(view, &priority, &clues, &excluded);
+            let chosen = practice_worst_areas(view, &priority, &clues, excluded);
             let name = alg.name();
             put_exercises(
                 out,
