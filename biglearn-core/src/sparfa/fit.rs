@@ -29,6 +29,7 @@
 mod gauge;
 mod learners;
 pub(crate) mod math;
+mod pass;
 mod questions;
 mod start;
 
