@@ -8,57 +8,100 @@
 /// `e^x` for `x ≤ 0` (any `x > 0` is treated as 0, NaN gives NaN), relative error below
 /// 1e-15; 0 below −708 (where `e^x` is subnormal and negligible next to 1).
 ///
-/// Range reduction `x = n ln 2 + r`, `|r| ≤ ln 2 / 2`, then a degree-12 Taylor
-/// polynomial for `e^r` (remainder below 2e-16) evaluated by Estrin's scheme, so that
-/// the evaluation is a short dependency chain, and the exponent `n` added to the bits.
+/// Table-driven, as libm's: `x = (64 e + j) ln 2 / 64 + r` with `|r| ≤ ln 2 / 128`, so
+/// `e^x = 2^e · 2^{j/64} · e^r`, the 64 values `2^{j/64}` correctly rounded in [`TABLE`]
+/// and `e^r` a degree-5 Taylor polynomial (remainder below 4e-17).
 #[inline(always)]
 pub(crate) fn exp_nonpositive(x: f64) -> f64 {
-    const INV_LN2: f64 = std::f64::consts::LOG2_E;
-    // ln 2 split so that `n · LN2_HI` is exact for |n| < 2^11 (fdlibm's constants).
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_9e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    // 64 / ln 2, and ln 2 / 64 split so that `n · LN2_64_HI` is exact for |n| < 2^21.
+    const INV: f64 = 92.332_482_616_893_66;
+    const LN2_64_HI: f64 = 0.010_830_424_696_905_538;
+    const LN2_64_LO: f64 = -6.563_929_801_064_195e-13;
     // Adding 1.5·2^52 rounds to an integer (round to nearest) in one addition.
     const SHIFT: f64 = 6_755_399_441_055_744.0;
     let x = if x > 0.0 { 0.0 } else { x };
     if x < -708.0 {
         return 0.0;
     }
-    let n = (x * INV_LN2 + SHIFT) - SHIFT;
-    let r = (x - n * LN2_HI) - n * LN2_LO;
-    // Taylor coefficients 1/k!, k = 0..=12.
-    const C: [f64; 13] = [
-        1.0,
-        1.0,
-        0.5,
-        1.666_666_666_666_666_6e-1,
-        4.166_666_666_666_666_4e-2,
-        8.333_333_333_333_333e-3,
-        1.388_888_888_888_889e-3,
-        1.984_126_984_126_984e-4,
-        2.480_158_730_158_730_2e-5,
-        2.755_731_922_398_589e-6,
-        2.755_731_922_398_589_3e-7,
-        2.505_210_838_544_172e-8,
-        2.087_675_698_786_81e-9,
-    ];
+    let nf = (x * INV + SHIFT) - SHIFT;
+    let r = (x - nf * LN2_64_HI) - nf * LN2_64_LO;
+    let n = nf as i64;
+    let j = (n & 63) as usize;
+    // n ≥ −65,366 here, so 2^e with e = ⌊n / 64⌋ ≥ −1022 is a normal number.
+    let scale = f64::from_bits((((n >> 6) + 1023) as u64) << 52);
     let r2 = r * r;
-    let r4 = r2 * r2;
-    let r8 = r4 * r4;
-    let p01 = C[0] + C[1] * r;
-    let p23 = C[2] + C[3] * r;
-    let p45 = C[4] + C[5] * r;
-    let p67 = C[6] + C[7] * r;
-    let p89 = C[8] + C[9] * r;
-    let p1011 = C[10] + C[11] * r;
-    let p03 = p01 + p23 * r2;
-    let p47 = p45 + p67 * r2;
-    let p811 = p89 + p1011 * r2;
-    let p812 = p811 + C[12] * r4;
-    let poly = (p03 + p47 * r4) + p812 * r8;
-    // n ∈ [−1022, 0]: the biased exponent stays normal.
-    let scale = f64::from_bits(((n as i64 + 1023) as u64) << 52);
-    poly * scale
+    let poly = (1.0 + r) + r2 * ((0.5 + r * (1.0 / 6.0)) + r2 * ((1.0 / 24.0) + r * (1.0 / 120.0)));
+    TABLE[j] * poly * scale
 }
+
+/// `2^{j/64}`, j = 0..64, each correctly rounded.
+#[allow(clippy::excessive_precision)]
+const TABLE: [f64; 64] = [
+    1.0,
+    1.0108892860517005,
+    1.0218971486541166,
+    1.0330248790212284,
+    1.0442737824274138,
+    1.0556451783605572,
+    1.0671404006768237,
+    1.0787607977571199,
+    1.0905077326652577,
+    1.102382583307841,
+    1.1143867425958924,
+    1.1265216186082418,
+    1.1387886347566916,
+    1.1511892299529827,
+    1.1637248587775775,
+    1.1763969916502812,
+    1.189207115002721,
+    1.202156731452703,
+    1.215247359980469,
+    1.22848053610687,
+    1.241857812073484,
+    1.255380757024691,
+    1.2690509571917332,
+    1.2828700160787783,
+    1.2968395546510096,
+    1.3109612115247644,
+    1.3252366431597413,
+    1.339667524053303,
+    1.3542555469368927,
+    1.3690024229745905,
+    1.383909881963832,
+    1.3989796725383112,
+    1.4142135623730951,
+    1.42961333839197,
+    1.4451808069770467,
+    1.460917794180647,
+    1.4768261459394993,
+    1.4929077282912648,
+    1.5091644275934228,
+    1.5255981507445384,
+    1.5422108254079407,
+    1.559004400237837,
+    1.5759808451078865,
+    1.593142151342267,
+    1.6104903319492543,
+    1.6280274218573478,
+    1.645755478153965,
+    1.6636765803267364,
+    1.681792830507429,
+    1.7001063537185235,
+    1.718619298122478,
+    1.7373338352737062,
+    1.7562521603732995,
+    1.7753764925265212,
+    1.7947090750031072,
+    1.8142521755003989,
+    1.8340080864093424,
+    1.8539791250833855,
+    1.8741676341103,
+    1.8945759815869656,
+    1.9152065613971474,
+    1.9360617934922943,
+    1.9571441241754002,
+    1.978456026387951,
+];
 
 /// `(softplus(z), σ(z))` from a single exponential; exact in log space for any `z`.
 #[inline]
