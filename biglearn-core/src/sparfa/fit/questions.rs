@@ -4,7 +4,9 @@
 //! problem is smooth with bound constraints. Each iteration builds the exact gradient and
 //! Hessian over the question's learners for the *active* loadings (hinted concepts plus
 //! off-hint concepts already non-zero), solves the bound-constrained quadratic model by
-//! projected Gauss–Seidel, and backtracks (Armijo) on the true block objective.
+//! projected Gauss–Seidel, and takes the step when a curvature bound proves the Armijo
+//! decrease (no second pass over the cells), else backtracks (Armijo) on the true block
+//! objective.
 //! Optional screening computes the off-hint data gradient `Σ_l U_kl r_ql` for every
 //! concept and activates those that violate `∂J/∂W_kq ≥ 0` at zero.
 
