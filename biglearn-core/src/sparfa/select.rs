@@ -11,7 +11,9 @@
 //!   validation log-loss is settled to far below the differences that decide;
 //! - each candidate walks the λ path from the default multiplier (2) outwards, each
 //!   fit warm-started from its neighbour, and stops walking in a direction as soon as
-//!   the validation loss gets worse (the curve is unimodal in λ on every set measured);
+//!   the validation loss gets worse (the curve is unimodal in λ on every set measured),
+//!   and does not walk towards smaller λ at all when the first step towards larger λ
+//!   already improved (on a unimodal curve the minimum is then above the start);
 //! - candidates whose validation loss at the default λ is clearly behind the best
 //!   ([`HOPELESS_MARGIN`]) do not walk at all;
 //! - the exploratory model starts at the 2PL fit, split into two factors along the
@@ -148,6 +150,11 @@ pub(crate) fn choose(
         let leader = best.as_ref().map_or(f64::INFINITY, |b| b.0);
         if first_loss <= leader + HOPELESS_MARGIN {
             for direction in [1isize, -1] {
+                // A unimodal curve that fell towards larger λ has its minimum there:
+                // the smaller λ cannot do better than the start, so they are not fitted.
+                if direction == -1 && path.iter().any(|p| p.1 < first_loss) {
+                    break;
+                }
                 let mut at = 0; // position in `path` of the fit to continue from
                 let mut i = first_index as isize + direction;
                 while (0..AUTO_GRID.len() as isize).contains(&i) {

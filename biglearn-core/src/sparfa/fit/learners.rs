@@ -31,11 +31,51 @@ impl Loadings for SparfaModel {
 /// learner whose responses are all correct or all wrong.
 const STEP_CAP: f64 = 2.0;
 
+/// The positive loadings and intercepts of every question in three flat arrays, built
+/// once per half-step: the learner updates read them for every cell, and flat arrays
+/// cost one bounds-checked load where the per-question vectors cost a pointer chase.
+#[derive(Default)]
+pub(crate) struct FlatLoadings {
+    /// Question `q`'s loadings are entries `starts[q]..starts[q + 1]`.
+    starts: Vec<usize>,
+    concepts: Vec<u32>,
+    weights: Vec<f64>,
+    intercepts: Vec<f64>,
+    /// Whether every loading is on concept 0 (2PL, Rasch): no grouping by concept needed.
+    one_concept: bool,
+}
+
+impl FlatLoadings {
+    /// The table of `params`' `questions` questions (loadings that are not positive are
+    /// left out: they contribute nothing to `z` nor to a learner's gradient).
+    pub(crate) fn new<L: Loadings + ?Sized>(params: &L, questions: usize) -> Self {
+        let mut flat = FlatLoadings {
+            starts: Vec::with_capacity(questions + 1),
+            one_concept: true,
+            ..FlatLoadings::default()
+        };
+        flat.starts.push(0);
+        for q in 0..questions {
+            for &(k, w) in params.loadings(q) {
+                if w > 0.0 {
+                    flat.concepts.push(k);
+                    flat.weights.push(w);
+                    flat.one_concept &= k == 0;
+                }
+            }
+            flat.starts.push(flat.concepts.len());
+            flat.intercepts.push(params.intercept(q));
+        }
+        flat
+    }
+}
+
 /// Reusable buffers for [`update_learner`].
 #[derive(Default)]
 pub(crate) struct LearnerScratch {
     z: Vec<f64>,
     starts: Vec<usize>,
+    next: Vec<usize>,
     incidence: Vec<(u32, f64)>,
 }
 
@@ -57,10 +97,10 @@ pub(crate) struct LearnerStep {
 /// Updates `u` (length = concepts) for a learner with the given responses and returns
 /// the largest absolute coordinate gradient met in the first sweep (a KKT measure of the
 /// point the update started from).
-pub(crate) fn update_learner<L: Loadings + ?Sized>(
+pub(crate) fn update_learner(
     questions: &[QuestionIndex],
     correct: &[bool],
-    params: &L,
+    table: &FlatLoadings,
     u: &mut [f64],
     step: LearnerStep,
     scratch: &mut LearnerScratch,
@@ -69,35 +109,50 @@ pub(crate) fn update_learner<L: Loadings + ?Sized>(
     let LearnerScratch {
         z,
         starts,
+        next,
         incidence,
     } = scratch;
     z.clear();
-    starts.clear();
-    starts.resize(k_count + 1, 0);
-    for &q in questions {
-        let q = q as usize;
-        let mut zq = params.intercept(q);
-        for &(k, w) in params.loadings(q) {
-            zq += w * u[k as usize];
-            if w > 0.0 {
-                starts[k as usize + 1] += 1;
-            }
-        }
-        z.push(zq);
-    }
-    for k in 0..k_count {
-        starts[k + 1] += starts[k];
-    }
     incidence.clear();
-    incidence.resize(starts[k_count], (0, 0.0));
-    {
-        let mut next: Vec<usize> = starts[..k_count].to_vec();
+    starts.clear();
+    if table.one_concept {
+        // Every loading is on concept 0: the incidence is the questions in order.
         for (i, &q) in questions.iter().enumerate() {
-            for &(k, w) in params.loadings(q as usize) {
-                if w > 0.0 {
-                    incidence[next[k as usize]] = (i as u32, w);
-                    next[k as usize] += 1;
-                }
+            let q = q as usize;
+            let mut zq = table.intercepts[q];
+            for j in table.starts[q]..table.starts[q + 1] {
+                zq += table.weights[j] * u[0];
+                incidence.push((i as u32, table.weights[j]));
+            }
+            z.push(zq);
+        }
+        starts.push(0);
+        starts.push(incidence.len());
+        starts.resize(k_count + 1, incidence.len());
+    } else {
+        starts.resize(k_count + 1, 0);
+        for &q in questions {
+            let q = q as usize;
+            let mut zq = table.intercepts[q];
+            for j in table.starts[q]..table.starts[q + 1] {
+                let k = table.concepts[j] as usize;
+                zq += table.weights[j] * u[k];
+                starts[k + 1] += 1;
+            }
+            z.push(zq);
+        }
+        for k in 0..k_count {
+            starts[k + 1] += starts[k];
+        }
+        incidence.resize(starts[k_count], (0, 0.0));
+        next.clear();
+        next.extend_from_slice(&starts[..k_count]);
+        for (i, &q) in questions.iter().enumerate() {
+            let q = q as usize;
+            for j in table.starts[q]..table.starts[q + 1] {
+                let k = table.concepts[j] as usize;
+                incidence[next[k]] = (i as u32, table.weights[j]);
+                next[k] += 1;
             }
         }
     }
@@ -116,7 +171,7 @@ pub(crate) fn update_learner<L: Loadings + ?Sized>(
             let mut h = 0.0;
             for &(i, w) in &incidence[a..b] {
                 let p = sigmoid(z[i as usize]);
-                let y = if correct[i as usize] { 1.0 } else { 0.0 };
+                let y = f64::from(u8::from(correct[i as usize]));
                 g += w * (p - y);
                 h += w * w * p * (1.0 - p);
             }
