@@ -1,5 +1,5 @@
-"""SPARFA and its special cases (2PL, Rasch) with a scikit-learn-style
-interface. Every number comes from the Rust core; this module converts
+"""SPARFA, its special cases (2PL, Rasch) and the exploratory K-factor
+model with a scikit-learn-style interface. Every number comes from the Rust core; this module converts
 tables and names things."""
 
 from __future__ import annotations
@@ -530,8 +530,11 @@ class Rasch(_Model):
 
 
 def auto(seed: int = 0, **params: Any) -> SPARFA:
-    """The automatic choice: SPARFA with λ chosen on a validation split,
-    against 2PL and Rasch on the same cells (the best one is fitted)."""
+    """The automatic choice (the command line's default): SPARFA with λ
+    chosen on a validation split, against 2PL, Rasch and a 2-factor
+    exploratory model on the same cells (the best one is fitted). With
+    ``concepts=K`` and no hints only the λ of the ``K``-factor model is
+    chosen."""
     return SPARFA(lambda_="auto", seed=seed, **params)
 
 
