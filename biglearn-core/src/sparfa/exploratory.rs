@@ -268,7 +268,7 @@ pub fn split_start(base: &FitOutput, cells: &CellMatrix, factors: usize) -> Spli
         })
         .collect();
     let knowledge = (0..cells.num_learners)
-        .flat_map(|l| std::iter::repeat_n(ability(l), k))
+        .flat_map(|l| std::iter::repeat(ability(l)).take(k))
         .collect();
     (loadings, model.intercepts.clone(), knowledge)
 }
