@@ -1,10 +1,12 @@
 //! Fitting, prediction, scoring, parameters, CLUEs, TeSR and save/load of
-//! one fitted model (SPARFA, 2PL, Rasch or rate: one objective, core's
-//! `sparfa::baselines::train`).
+//! one fitted model (SPARFA, 2PL, Rasch, rate or exploratory: one
+//! objective, core's `sparfa::baselines::train`, or
+//! `sparfa::exploratory::train_exploratory` for `K` unnamed factors).
 
 use biglearn_core::sparfa::baselines::{train, Lambda, ModelKind, TrainOptions};
 use biglearn_core::sparfa::data::{Cell, CellMatrix, Hints};
 use biglearn_core::sparfa::eval::{estimate_knowledge, metrics, predict};
+use biglearn_core::sparfa::exploratory::train_exploratory;
 use biglearn_core::sparfa::fit::{FitOptions, IterationReport};
 use biglearn_core::sparfa::kkt::kkt_violation;
 use biglearn_core::sparfa::saved::{kind_name, SavedModel, FORMAT, VERSION};
@@ -59,10 +61,12 @@ fn parse_lambda(py: Python<'_>, text: &str) -> PyResult<Lambda> {
 }
 
 /// Fits `kind` on every row given (the caller holds out its test rows).
+/// With `factors`, fits an exploratory model with that many factors
+/// instead (no hints; `kind` and `hint_pairs` are not used).
 #[pyfunction]
 #[pyo3(signature = (learner_ids, question_ids, learner_codes, question_codes, correct, hint_pairs,
     kind, lambda_, seed, max_iterations, gradient_tolerance, relative_tolerance, learner_sweeps,
-    question_iterations, validation_fraction, progress=None))]
+    question_iterations, validation_fraction, progress=None, factors=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
     py: Python<'_>,
@@ -82,6 +86,7 @@ pub fn fit(
     question_iterations: usize,
     validation_fraction: f64,
     progress: Option<PyObject>,
+    factors: Option<usize>,
 ) -> PyResult<NativeModel> {
     let kind: ModelKind = kind.parse().map_err(|e| errors::sparfa(py, e))?;
     let lambda = parse_lambda(py, lambda_)?;
@@ -123,7 +128,10 @@ pub fn fit(
                 });
             }
         };
-        let output = train(&set, set.cells(), &hint_mask, &options, &mut report)?;
+        let output = match factors {
+            Some(k) => train_exploratory(&set, set.cells(), k, &options, &mut report)?,
+            None => train(&set, set.cells(), &hint_mask, &options, &mut report)?,
+        };
         let cells = CellMatrix::new(set.num_learners(), set.num_questions(), set.cells())?;
         let knowledge = estimate_knowledge(&output.fit.model, &cells);
         Ok((output, cells, knowledge))
@@ -319,7 +327,8 @@ impl NativeModel {
         Ok(out)
     }
 
-    /// The fitted family member: `sparfa`, `2pl`, `rasch` or `rate`.
+    /// The fitted family member: `sparfa`, `2pl`, `rasch`, `rate` or
+    /// `exploratory`.
     #[getter]
     fn kind(&self) -> &'static str {
         kind_name(self.kind)

@@ -71,3 +71,32 @@ def test_auto_matches_cli(sparfa_cli, tmp_path):
     assert model.kind_ == cli["fitted_model"]
     assert model.fitted_lambda_ == pytest.approx(cli["lambda"], rel=1e-12)
     assert model.score(test, "log_loss", unseen="prior") == pytest.approx(cli["log_loss"], abs=1e-9)
+
+
+@pytest.mark.parametrize("dataset", ["lsat7", "ability", "MathExam14W"])
+def test_two_concepts_without_hints_match_cli_exploratory(sparfa_cli, data_dir, tmp_path, dataset):
+    # `SPARFA(concepts=2)` without hints is the CLI's `--model exploratory` (two
+    # unnamed factors; the CLI ignores hints for it), at the scaled λ.
+    responses, _ = _long(sparfa_cli, tmp_path, data_dir / f"{dataset}.csv")
+    cli = sparfa_cli("fit", "--responses", responses, "--holdout", 0.2, "--seed", 3,
+                     "--model", "exploratory", "--lambda", "scaled")
+    frame = pd.read_csv(responses, dtype={"learner": str, "question": str})
+    train, test = biglearn.train_test_split(frame, test_size=0.2, seed=3)
+    model = biglearn.SPARFA(concepts=2, progress=False).fit(train)
+    assert model.kind_ == cli["fitted_model"] == "exploratory"
+    assert model.W.shape == (frame["question"].nunique(), 2)
+    assert model.fitted_lambda_ == pytest.approx(cli["lambda"], rel=1e-12)
+    scores = model.score(test, metric="all", unseen="prior")
+    for metric in METRICS:
+        assert scores[metric] == pytest.approx(cli[metric], abs=1e-9), metric
+
+
+def test_two_concepts_auto_lambda_matches_cli(sparfa_cli, data_dir, tmp_path):
+    responses, _ = _long(sparfa_cli, tmp_path, data_dir / "ability.csv")
+    cli = sparfa_cli("fit", "--responses", responses, "--holdout", 0.2, "--seed", 2,
+                     "--model", "exploratory", "--lambda", "auto")
+    frame = pd.read_csv(responses, dtype={"learner": str, "question": str})
+    train, test = biglearn.train_test_split(frame, test_size=0.2, seed=2)
+    model = biglearn.SPARFA(concepts=2, lambda_="auto", seed=2, progress=False).fit(train)
+    assert model.fitted_lambda_ == pytest.approx(cli["lambda"], rel=1e-12)
+    assert model.score(test, "log_loss", unseen="prior") == pytest.approx(cli["log_loss"], abs=1e-9)

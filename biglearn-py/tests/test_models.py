@@ -271,3 +271,68 @@ def test_numpy_arrays_and_dicts_are_accepted(data):
     from_dict = biglearn.TwoPL(progress=False).fit({"learner": arrays[0], "question": arrays[1],
                                                     "correct": arrays[2].astype(bool)})
     pd.testing.assert_series_equal(from_dict.d, from_frame.d)
+
+
+# -- concepts without hints: the exploratory K-factor model ------------------------
+
+
+def test_concepts_without_hints_fit_that_many_factors(data, split):
+    train, test = split
+    model = biglearn.SPARFA(concepts=3, progress=False).fit(train)
+    W = model.W
+    assert W.shape == (train["question"].nunique(), 3)
+    assert list(W.columns) == ["factor1", "factor2", "factor3"]
+    assert model.kind_ == "exploratory" and model.converged_
+    assert model.knowledge.shape == (train["learner"].nunique(), 3)
+    assert model.kkt_residual_ < 1e-3
+    # Three distinct factors, not one ability copied three times.
+    for a in range(3):
+        for b in range(a):
+            assert (W.iloc[:, a] - W.iloc[:, b]).abs().max() > 0.05, W
+    # The synthetic truth has five concepts: five factors predict held-out cells
+    # better than one shared ability (2PL).
+    five = biglearn.SPARFA(concepts=5, progress=False).fit(train)
+    assert five.W.shape[1] == 5
+    two_pl = biglearn.TwoPL(progress=False).fit(train)
+    assert five.score(test, "log_loss") < two_pl.score(test, "log_loss")
+    # Without concepts (or with concepts=None) one concept, as before.
+    assert biglearn.SPARFA(progress=False).fit(train).W.shape[1] == 1
+
+
+def test_concepts_with_matching_hints_and_persistence(data, split, tmp_path):
+    train = split[0]
+    hinted = biglearn.SPARFA(concepts=5, progress=False).fit(train, hints=data.hints)
+    plain = biglearn.SPARFA(progress=False).fit(train, hints=data.hints)
+    pd.testing.assert_frame_equal(hinted.W, plain.W)
+    model = biglearn.SPARFA(concepts=2, progress=False).fit(train)
+    assert model.get_params()["concepts"] == 2 and "SPARFA(concepts=2" in repr(model)
+    model.save(tmp_path / "m.json")
+    loaded = biglearn.load(tmp_path / "m.json")
+    assert type(loaded) is biglearn.SPARFA and loaded.kind_ == "exploratory" and loaded.concepts == 2
+    pd.testing.assert_frame_equal(loaded.W, model.W)
+    table = biglearn.SPARFA(concepts=2, progress=False).crossvalidate(train, folds=2)
+    assert len(table) == 2 and (table["auc"] > 0.6).all()
+
+
+def test_bad_concepts(data, split):
+    train = split[0]
+    for bad in (0, -1):
+        with pytest.raises(biglearn.ValidationError, match="concepts must be at least 1") as e:
+            biglearn.SPARFA(concepts=bad)
+        assert e.value.paths == ["concepts"]
+    for bad in (2.5, "3", True):
+        with pytest.raises(biglearn.ValidationError, match="concepts must be a positive integer"):
+            biglearn.SPARFA(concepts=bad)
+    with pytest.raises(biglearn.ValidationError, match="concepts must be at least 1"):
+        biglearn.SPARFA(progress=False).set_params(concepts=0)
+    questions = train["question"].nunique()
+    with pytest.raises(
+        biglearn.ValidationError, match=f"concepts={questions + 1} is more than the {questions} question"
+    ) as e:
+        biglearn.SPARFA(concepts=questions + 1, progress=False).fit(train)
+    assert e.value.paths == ["concepts"]
+    with pytest.raises(biglearn.ValidationError, match="concepts=3 but the hints name 5 concept"):
+        biglearn.SPARFA(concepts=3, progress=False).fit(train, hints=data.hints)
+    # As many factors as questions is allowed.
+    few = train[train["question"].isin(["q0", "q1", "q2"])]
+    assert biglearn.SPARFA(concepts=3, progress=False).fit(few).W.shape == (3, 3)

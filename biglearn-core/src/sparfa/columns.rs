@@ -134,10 +134,11 @@ pub fn fold_rows(
     for (rank, (_, cell)) in keyed.iter().enumerate() {
         fold_of_cell[*cell] = rank * folds / n;
     }
+    let index = CellIndex::new(set);
     let mut first_seen = vec![false; n];
     let mut out = Vec::with_capacity(learner_codes.len());
     for (&l, &q) in learner_codes.iter().zip(question_codes) {
-        out.push(match set.cell_position(l, q) {
+        out.push(match index.position(l, q) {
             Some(cell) if !first_seen[cell] => {
                 first_seen[cell] = true;
                 Some(fold_of_cell[cell])
@@ -148,10 +149,48 @@ pub fn fold_rows(
     Ok(out)
 }
 
+/// Cell positions by (learner, question), found within the learner's own
+/// cells: a set's cells are sorted by learner, so each learner's cells are
+/// one run, and millions of row lookups search a few hundred cells each
+/// rather than the whole set (the binary search of
+/// [`ResponseSet::cell_position`] over millions of cells misses the cache
+/// on most steps).
+struct CellIndex<'a> {
+    cells: &'a [Cell],
+    /// `starts[l]..starts[l + 1]` are learner `l`'s cells.
+    starts: Vec<usize>,
+}
+
+impl<'a> CellIndex<'a> {
+    fn new(set: &'a ResponseSet) -> Self {
+        let cells = set.cells();
+        let mut starts = vec![0usize; set.num_learners() + 1];
+        for c in cells {
+            if let Some(s) = starts.get_mut(c.learner as usize + 1) {
+                *s += 1;
+            }
+        }
+        for l in 1..starts.len() {
+            starts[l] += starts[l - 1];
+        }
+        CellIndex { cells, starts }
+    }
+
+    fn position(&self, learner: u32, question: u32) -> Option<usize> {
+        let l = learner as usize;
+        let (start, end) = (*self.starts.get(l)?, *self.starts.get(l + 1)?);
+        self.cells[start..end]
+            .binary_search_by_key(&question, |c| c.question)
+            .ok()
+            .map(|i| start + i)
+    }
+}
+
 fn cell_flags(set: &ResponseSet, split: &Split) -> Vec<bool> {
+    let index = CellIndex::new(set);
     let mut flags = vec![false; set.cells().len()];
     for c in &split.heldout {
-        if let Some(position) = set.cell_position(c.learner, c.question) {
+        if let Some(position) = index.position(c.learner, c.question) {
             flags[position] = true;
         }
     }
@@ -166,11 +205,12 @@ fn row_flags(
     question_codes: &[u32],
     flag: impl Fn(usize) -> bool,
 ) -> Vec<bool> {
+    let index = CellIndex::new(set);
     let mut first_seen = vec![false; set.cells().len()];
     learner_codes
         .iter()
         .zip(question_codes)
-        .map(|(&l, &q)| match set.cell_position(l, q) {
+        .map(|(&l, &q)| match index.position(l, q) {
             Some(cell) if !first_seen[cell] => {
                 first_seen[cell] = true;
                 flag(cell)
@@ -239,6 +279,17 @@ mod tests {
         match from_codes(ids("l", 20), ids("q", 10), &l, &q, &c) {
             Ok(b) => (b.set, l, q),
             Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[test]
+    fn cell_index_agrees_with_cell_position() {
+        let (set, _, _) = grid();
+        let index = CellIndex::new(&set);
+        for l in 0..=set.num_learners() as u32 {
+            for q in 0..=set.num_questions() as u32 {
+                assert_eq!(index.position(l, q), set.cell_position(l, q), "({l}, {q})");
+            }
         }
     }
 

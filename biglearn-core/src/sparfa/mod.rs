@@ -7,7 +7,8 @@
 //! - [`eval`]: held-out splits and metrics; [`synth`]: synthetic data with known truth;
 //!   [`baselines`]: 2PL, Rasch and rate models and the automatic choice of λ;
 //!   [`weights`]: the weights for a λ and the data size; [`select`]: how the default
-//!   (validated) choice among them is kept cheap.
+//!   (validated) choice among them is kept cheap; [`exploratory`]: the exploratory
+//!   model with any number of factors.
 
 pub mod baselines;
 pub mod columns;
@@ -15,6 +16,7 @@ mod csvtext;
 pub mod data;
 pub mod error;
 pub mod eval;
+pub mod exploratory;
 pub mod fit;
 pub mod kkt;
 pub mod model;

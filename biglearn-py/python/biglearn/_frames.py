@@ -86,6 +86,67 @@ def factorize(values: pd.Series) -> Tuple[bytes, List[str]]:
     return codes.astype("<u4").tobytes(), [str(u) for u in uniques]
 
 
+def _missing_id(column: str, bad: np.ndarray) -> ValidationError:
+    row = int(np.flatnonzero(bad)[0])
+    return ValidationError(
+        f"column `{column}`: missing id at row {row} ({int(bad.sum())} missing in all)",
+        [column],
+    )
+
+
+def _first_seen_codes(values: pd.Series, column: str) -> Tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct values) in first-seen order, without a Python
+    object per row: a categorical column is factorized by its integer codes
+    (its categories are not in first-seen order), anything else by pandas'
+    hash table directly."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        category_codes = values.cat.codes.to_numpy()
+        if (category_codes < 0).any():
+            raise _missing_id(column, category_codes < 0)
+        codes, first = pd.factorize(category_codes, sort=False)
+        return codes, np.asarray(values.cat.categories)[first]
+    bad = values.isna().to_numpy()
+    if bad.any():
+        raise _missing_id(column, bad)
+    codes, uniques = pd.factorize(values, sort=False)
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def id_codes(frame: pd.DataFrame, column: str) -> Tuple[np.ndarray, List[str]]:
+    """An id column factorized: codes (an integer array) and the distinct
+    ids as text in first-seen order, equal to factorizing
+    :func:`ids` (ids are text: 7 and "7" are the same learner) but hashing
+    the column as it is and converting only the distinct values to text, so
+    a column of millions of rows costs one pass in C. Columns of other
+    dtypes (dates, periods, …) take :func:`ids`' path, whose text forms are
+    pandas' own."""
+    values = frame[column]
+    dtype = values.dtype
+    if dtype == object:
+        # Only all-text or all-integer objects: hashing treats 7 == 7.0 and
+        # 1 == True as one key, whose texts differ.
+        direct = pd.api.types.infer_dtype(values, skipna=True) in ("string", "integer")
+    else:
+        direct = (
+            isinstance(dtype, pd.CategoricalDtype)
+            or pd.api.types.is_string_dtype(dtype)
+            or pd.api.types.is_integer_dtype(dtype)
+            or pd.api.types.is_bool_dtype(dtype)
+        )
+    if not direct:
+        codes, uniques = pd.factorize(ids(frame, column), sort=False)
+        return codes, [str(u) for u in uniques]
+    codes, uniques = _first_seen_codes(values, column)
+    text = [str(u) for u in uniques]
+    if len(set(text)) < len(text):
+        # Distinct values with the same text (7 and "7"): one id, numbered
+        # where its text first appears.
+        merged, text_uniques = pd.factorize(np.asarray(text, dtype=object), sort=False)
+        codes = merged[codes]
+        text = [str(t) for t in text_uniques]
+    return codes, text
+
+
 def columns(
     data: Any, learner: str, question: str, correct: str
 ) -> Tuple[List[str], List[str], bytes, bytes, bytes]:
@@ -94,25 +155,27 @@ def columns(
     frame = as_frame(data, learner, question, correct)
     if len(frame) == 0:
         raise ValidationError("the response table has no rows", ["data"])
-    learner_codes, learner_ids = factorize(ids(frame, learner))
-    question_codes, question_ids = factorize(ids(frame, question))
+    learner_codes, learner_ids = id_codes(frame, learner)
+    question_codes, question_ids = id_codes(frame, question)
     flags = correct_flags(frame, correct)
-    return learner_ids, question_ids, learner_codes, question_codes, flags.tobytes()
+    return (learner_ids, question_ids, learner_codes.astype("<u4").tobytes(),
+            question_codes.astype("<u4").tobytes(), flags.tobytes())
 
 
 def index_of(
-    known: pd.Index, values: pd.Series, what: str, column: str, unseen_to_end: bool = False
+    known: pd.Index, frame: pd.DataFrame, column: str, what: str, unseen_to_end: bool = False
 ) -> bytes:
-    """Positions of `values` in `known` as u32 bytes; unknown ids are an
-    error listing a few of them, or (``unseen_to_end``) position
-    ``len(known)``."""
-    position = known.get_indexer(values)
+    """Positions of the ids of `frame[column]` in `known` as u32 bytes
+    (looked up once per distinct id); unknown ids are an error listing a
+    few of them, or (``unseen_to_end``) position ``len(known)``."""
+    codes, text = id_codes(frame, column)
+    position = known.get_indexer(pd.Index(text, dtype=object))[codes]
     unknown = position < 0
     if unknown.any() and unseen_to_end:
         position = np.where(unknown, len(known), position)
     elif unknown.any():
-        names = pd.unique(values[unknown].to_numpy())
-        shown = ", ".join(repr(str(n)) for n in names[:5])
+        names = [text[c] for c in pd.unique(codes[unknown])]
+        shown = ", ".join(repr(n) for n in names[:5])
         more = f" and {len(names) - 5} more" if len(names) > 5 else ""
         hint = " (unseen='prior' predicts them at the prior mean)" if what == "learner" else ""
         raise ValidationError(

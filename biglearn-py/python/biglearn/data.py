@@ -107,18 +107,26 @@ def synthetic(
     """The command line's ``synth`` data (same numbers for the same
     arguments): hinted loadings U(0.5, 2), a second hint and an unhinted
     loading each with probability 0.1, U ~ N(0, 1), d ~ N(0, 1), each
-    cell observed with probability ``density``."""
+    cell observed with probability ``density``. The ``learner`` and
+    ``question`` columns of ``responses`` are categoricals (ids in
+    generation order), which keeps millions of rows cheap to build and to
+    fit."""
     for name, value in (("learners", learners), ("questions", questions), ("concepts", concepts)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
             raise ValidationError(f"{name} must be a positive integer, got {value!r}", [name])
     out = _native.synthetic(int(learners), int(questions), int(concepts), float(density), int(seed))
-    learner_ids = np.asarray(out["learner_ids"], dtype=object)
-    question_ids = np.asarray(out["question_ids"], dtype=object)
-    lc = np.frombuffer(out["learner_codes"], dtype="<u4")
-    qc = np.frombuffer(out["question_codes"], dtype="<u4")
+    learner_ids = out["learner_ids"]
+    # Categorical id columns straight from the generator's codes: no string
+    # object per row, and fitting factorizes their integer codes.
+    learner = pd.Categorical.from_codes(
+        np.frombuffer(out["learner_codes"], dtype="<u4").astype(np.int32), categories=learner_ids
+    )
+    question = pd.Categorical.from_codes(
+        np.frombuffer(out["question_codes"], dtype="<u4").astype(np.int32), categories=out["question_ids"]
+    )
     responses = pd.DataFrame({
-        "learner": learner_ids[lc],
-        "question": question_ids[qc],
+        "learner": learner,
+        "question": question,
         "correct": np.frombuffer(out["correct"], dtype=np.uint8).astype(np.int8),
     })
     hints = pd.DataFrame(out["hints"], columns=["question", "concept"])
@@ -129,5 +137,5 @@ def synthetic(
                      columns=pd.Index(truth["concept_ids"], name="concept"))
     d = pd.Series(truth["d"], index=W.index, name="d")
     knowledge = pd.DataFrame(np.asarray(out["knowledge"], dtype=float).reshape(len(learner_ids), k),
-                             index=pd.Index(list(learner_ids), name="learner"), columns=W.columns)
+                             index=pd.Index(learner_ids, name="learner"), columns=W.columns)
     return Synthetic(responses, hints, W, d, knowledge)

@@ -1,5 +1,5 @@
-"""SPARFA and its special cases (2PL, Rasch) with a scikit-learn-style
-interface. Every number comes from the Rust core; this module converts
+"""SPARFA, its special cases (2PL, Rasch) and the exploratory K-factor
+model with a scikit-learn-style interface. Every number comes from the Rust core; this module converts
 tables and names things."""
 
 from __future__ import annotations
@@ -61,11 +61,13 @@ class _Model:
 
     # -- scikit-learn protocol -------------------------------------------------
 
+    _extra_params: Tuple[str, ...] = ()
+
     def get_params(self, deep: bool = True) -> Dict[str, Any]:
         """The constructor parameters, as scikit-learn's ``get_params``."""
         return {
             name: getattr(self, name)
-            for name in (
+            for name in self._extra_params + (
                 "lambda_",
                 "seed",
                 "max_iterations",
@@ -86,6 +88,8 @@ class _Model:
                 raise ValidationError(
                     f"unknown parameter `{name}`; known: {sorted(known)}", [name]
                 )
+            if name == "concepts":
+                _check_concepts(value)
             setattr(self, name, value)
         return self
 
@@ -108,12 +112,15 @@ class _Model:
 
         ``hints`` (SPARFA only) maps questions to concepts: a DataFrame with
         columns ``question`` and ``concept`` or a dict; without hints every
-        question has the one concept ``all``. The GIL is released while the
-        core fits, so other Python threads keep running.
+        question has the one concept ``all``, or, when the model was made
+        with ``concepts=K``, ``K`` unnamed factors (``factor1`` …) every
+        question may load on. The GIL is released while the core fits, so
+        other Python threads keep running.
         """
         columns = _frames.columns(data, learner, question, correct)
         lambda_text = self._lambda_text()
         pairs = _frames.hint_pairs(hints) if self._kind == "sparfa" else None
+        factors = self._factors(pairs, len(columns[1]))
         bar = _progress_bar(self.progress, self.max_iterations, type(self).__name__)
         lock = threading.Lock()
 
@@ -139,13 +146,38 @@ class _Model:
                 int(self.learner_sweeps),
                 int(self.question_iterations),
                 float(self.validation_fraction),
-                report if bar is not None else None,
+                progress=report if bar is not None else None,
+                factors=factors,
             )
         finally:
             if bar is not None:
                 bar.close()
         self._columns = (learner, question, correct)
         return self
+
+    def _factors(self, pairs: Optional[List[Tuple[str, str]]], questions: int) -> Optional[int]:
+        """The factor count of an exploratory fit: ``concepts`` when set and
+        no hints name the concepts, else None (hints decide)."""
+        concepts = getattr(self, "concepts", None)
+        if concepts is None:
+            return None
+        _check_concepts(concepts)
+        if pairs is not None:
+            named = len({c for _, c in pairs})
+            if named != concepts:
+                raise ValidationError(
+                    f"concepts={concepts} but the hints name {named} concept(s); give matching"
+                    " hints, or no hints to fit that many unnamed factors",
+                    ["concepts"],
+                )
+            return None
+        if concepts > questions:
+            raise ValidationError(
+                f"concepts={concepts} is more than the {questions} question(s) in the data:"
+                " a model has at most one concept per question",
+                ["concepts"],
+            )
+        return int(concepts)
 
     def _lambda_text(self) -> str:
         value = self.lambda_
@@ -186,14 +218,10 @@ class _Model:
         else:
             frame = _frames.as_frame(data, learner, question, correct)
         learner_index = _frames.index_of(
-            pd.Index(native.learner_ids), _frames.ids(frame, learner), "learner", learner,
-            unseen_to_end=unseen == "prior",
+            pd.Index(native.learner_ids), frame, learner, "learner", unseen_to_end=unseen == "prior"
         )
         question_index = _frames.index_of(
-            pd.Index(native.parameters()["question_ids"]),
-            _frames.ids(frame, question),
-            "question",
-            question,
+            pd.Index(native.parameters()["question_ids"]), frame, question, "question"
         )
         flags = _frames.correct_flags(frame, correct).tobytes() if need_correct else None
         return native, learner_index, question_index, flags
@@ -302,8 +330,10 @@ class _Model:
 
     @property
     def kind_(self) -> str:
-        """The family member fitted (``sparfa``, ``2pl``, ``rasch``); with
-        ``lambda_='auto'`` a SPARFA may pick 2PL or Rasch."""
+        """The family member fitted (``sparfa``, ``2pl``, ``rasch``,
+        ``exploratory``); with ``lambda_='auto'`` and neither hints nor
+        ``concepts`` a SPARFA may pick 2PL, Rasch or a 2-factor exploratory
+        model; ``concepts=K`` without hints fits ``exploratory``."""
         return self._fitted().kind
 
     @property
@@ -422,17 +452,68 @@ class _Model:
             f.write(text)
 
 
+def _check_concepts(concepts: Any) -> None:
+    """``concepts`` is None or a positive integer."""
+    if concepts is None:
+        return
+    if isinstance(concepts, bool) or not isinstance(concepts, (int, np.integer)):
+        raise ValidationError(
+            f"concepts must be a positive integer (or None), got {concepts!r}", ["concepts"]
+        )
+    if concepts < 1:
+        raise ValidationError(f"concepts must be at least 1, got {concepts}", ["concepts"])
+
+
 class SPARFA(_Model):
     """SPARFA: P(correct) = σ(w_qᵀ u_l + d_q) with sparse non-negative
     loadings W guided by question → concept hints.
 
+    ``concepts``: the number of concepts. With hints it must match the
+    concepts they name. Without hints, ``concepts=K`` fits an exploratory
+    model: ``K`` factors (``factor1`` … ``factorK``) every question may
+    load on, started from 2PL split along the main directions of its
+    residuals (like a ``K``-factor MIRT model with non-negative loadings;
+    ``K = 2`` is the command line's ``--model exploratory``); ``W`` is then
+    questions × ``K``. ``K`` must be at least 1 and at most the number of
+    questions. ``None`` (the default) without hints fits one concept
+    ``all``.
+
     ``lambda_``: a positive number (used as is), ``"scaled"`` (2 × the
     data-size factor, the default), ``"scaled:L"`` or ``"auto"`` (chosen on
-    a validation split; may pick 2PL or Rasch). ``seed`` seeds the
+    a validation split; without ``concepts`` the model too: it may pick
+    2PL, Rasch or a 2-factor exploratory model). ``seed`` seeds the
     validation split, so fits are reproducible.
     """
 
     _kind = "sparfa"
+    _extra_params = ("concepts",)
+
+    def __init__(
+        self,
+        concepts: Optional[int] = None,
+        lambda_: Union[str, float] = "scaled",
+        seed: int = 0,
+        max_iterations: int = 500,
+        gradient_tolerance: float = 1e-5,
+        relative_tolerance: float = 0.0,
+        learner_sweeps: int = 1,
+        question_iterations: int = 1,
+        validation_fraction: float = 0.2,
+        progress: bool = True,
+    ) -> None:
+        _check_concepts(concepts)
+        super().__init__(
+            lambda_=lambda_,
+            seed=seed,
+            max_iterations=max_iterations,
+            gradient_tolerance=gradient_tolerance,
+            relative_tolerance=relative_tolerance,
+            learner_sweeps=learner_sweeps,
+            question_iterations=question_iterations,
+            validation_fraction=validation_fraction,
+            progress=progress,
+        )
+        self.concepts = concepts
 
 
 class TwoPL(_Model):
@@ -449,12 +530,15 @@ class Rasch(_Model):
 
 
 def auto(seed: int = 0, **params: Any) -> SPARFA:
-    """The automatic choice: SPARFA with λ chosen on a validation split,
-    against 2PL and Rasch on the same cells (the best one is fitted)."""
+    """The automatic choice (the command line's default): SPARFA with λ
+    chosen on a validation split, against 2PL, Rasch and a 2-factor
+    exploratory model on the same cells (the best one is fitted). With
+    ``concepts=K`` and no hints only the λ of the ``K``-factor model is
+    chosen."""
     return SPARFA(lambda_="auto", seed=seed, **params)
 
 
-_CLASSES = {"sparfa": SPARFA, "2pl": TwoPL, "rasch": Rasch}
+_CLASSES = {"sparfa": SPARFA, "2pl": TwoPL, "rasch": Rasch, "exploratory": SPARFA}
 
 
 def loads(text: str) -> _Model:
@@ -462,6 +546,8 @@ def loads(text: str) -> _Model:
     native = _native.load_model(text)
     cls = _CLASSES.get(native.kind, SPARFA)
     model = cls(lambda_=native.lambda_, progress=False)
+    if native.kind == "exploratory":
+        model.concepts = len(native.parameters()["concept_ids"])
     model._native = native
     return model
 
