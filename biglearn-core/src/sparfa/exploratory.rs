@@ -276,7 +276,7 @@ pub fn split_start(base: &FitOutput, cells: &CellMatrix, factors: usize) -> Spli
 /// The question × question correlation of a one-factor fit's residuals over the
 /// learners two questions share (0 on the diagonal and where fewer than two learners
 /// answered both).
-fn residual_correlation(base: &FitOutput, cells: &CellMatrix) -> Vec<f64> {
+pub(crate) fn residual_correlation(base: &FitOutput, cells: &CellMatrix) -> Vec<f64> {
     let nq = cells.num_questions;
     let model = &base.model;
     let ability = |l: usize| base.knowledge.get(l).copied().unwrap_or(0.0);

@@ -25,7 +25,6 @@ use super::baselines::{factor_for, options_with, ModelKind, TrainOptions, Valida
 use super::data::{Cell, CellMatrix, Hints, ResponseSet};
 use super::error::Result;
 use super::eval::{metrics, predict, split_cells};
-use super::fit::math::sigmoid;
 use super::fit::{fit_from, FitOutput, FitStart, IterationReport};
 
 /// KKT tolerance of validation fits (the final fit uses the caller's): at 1e-3 the
@@ -251,37 +250,7 @@ pub(crate) fn split_factors(base: &FitOutput, cells: &CellMatrix) -> SplitStart 
     let model = &base.model;
     let ability = |l: usize| base.knowledge.get(l).copied().unwrap_or(0.0);
     let loading = |q: usize| model.loadings[q].first().map_or(0.0, |&(_, w)| w);
-    // Residual cross-products and counts, question-major.
-    let mut cross = vec![0.0; nq * nq];
-    let mut count = vec![0u32; nq * nq];
-    let mut residuals: Vec<(usize, f64)> = Vec::new();
-    for l in 0..cells.num_learners {
-        let (questions, correct) = cells.by_learner.row(l);
-        residuals.clear();
-        for (&q, &y) in questions.iter().zip(correct) {
-            let q = q as usize;
-            let p = sigmoid(model.intercepts[q] + loading(q) * ability(l));
-            residuals.push((q, f64::from(u8::from(y)) - p));
-        }
-        for &(a, ra) in &residuals {
-            for &(b, rb) in &residuals {
-                cross[a * nq + b] += ra * rb;
-                count[a * nq + b] += 1;
-            }
-        }
-    }
-    let mut correlation = vec![0.0; nq * nq];
-    for a in 0..nq {
-        for b in 0..nq {
-            let (va, vb) = (cross[a * nq + a], cross[b * nq + b]);
-            if a != b && count[a * nq + b] >= 2 && va > 0.0 && vb > 0.0 {
-                // Residual covariance over shared learners, scaled by the variances.
-                let n = f64::from(count[a * nq + b]);
-                let (na, nb) = (f64::from(count[a * nq + a]), f64::from(count[b * nq + b]));
-                correlation[a * nq + b] = cross[a * nq + b] / n / ((va / na) * (vb / nb)).sqrt();
-            }
-        }
-    }
+    let correlation = super::exploratory::residual_correlation(base, cells);
     let direction = leading_eigenvector(&correlation, nq);
     let scale = direction.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let share = |q: usize| {
