@@ -21,7 +21,7 @@ use super::error::{Result, SparfaError};
 use super::eval::{metrics, predict, split_cells};
 use super::fit::math::sigmoid;
 use super::fit::{fit_from, FitOptions, FitOutput, FitStart, IterationReport};
-use super::select::{VALIDATION_RELATIVE_TOLERANCE, VALIDATION_TOLERANCE};
+use super::select::{walk_grid, VALIDATION_RELATIVE_TOLERANCE, VALIDATION_TOLERANCE};
 use super::weights::size_factor;
 
 /// Index of the default multiplier (2) in [`AUTO_GRID`], where the λ walk starts (as in
@@ -182,21 +182,7 @@ fn choose_lambda(
         Ok((loss, f))
     };
     let (first_loss, first) = score(DEFAULT_INDEX, None)?;
-    let mut path: Vec<(usize, f64, FitOutput)> = vec![(DEFAULT_INDEX, first_loss, first)];
-    for direction in [1isize, -1] {
-        let mut at = 0; // position in `path` of the fit to continue from
-        let mut i = DEFAULT_INDEX as isize + direction;
-        while (0..AUTO_GRID.len() as isize).contains(&i) {
-            let (loss, f) = score(i as usize, Some(&path[at].2))?;
-            let worse = loss >= path[at].1;
-            path.push((i as usize, loss, f));
-            if worse {
-                break;
-            }
-            at = path.len() - 1;
-            i += direction;
-        }
-    }
+    let path = walk_grid((DEFAULT_INDEX, first_loss, first), false, &mut score)?;
     let mut best: Option<(f64, usize, FitOutput)> = None;
     for (i, loss, f) in path {
         if best.as_ref().map_or(true, |b| loss < b.0) {

@@ -145,29 +145,12 @@ pub(crate) fn choose(
             _ => DEFAULT_INDEX,
         };
         let (first_loss, first) = score(first_index, None)?;
-        let mut path: Vec<(usize, f64, FitOutput)> = vec![(first_index, first_loss, first)];
         let leader = best.as_ref().map_or(f64::INFINITY, |b| b.0);
-        if first_loss <= leader + HOPELESS_MARGIN {
-            for direction in [1isize, -1] {
-                // A unimodal curve that fell towards larger λ has its minimum there:
-                // the smaller λ cannot do better than the start, so they are not fitted.
-                if direction == -1 && path.iter().any(|p| p.1 < first_loss) {
-                    break;
-                }
-                let mut at = 0; // position in `path` of the fit to continue from
-                let mut i = first_index as isize + direction;
-                while (0..AUTO_GRID.len() as isize).contains(&i) {
-                    let (loss, f) = score(i as usize, Some(&path[at].2))?;
-                    let worse = loss >= path[at].1;
-                    path.push((i as usize, loss, f));
-                    if worse {
-                        break;
-                    }
-                    at = path.len() - 1;
-                    i += direction;
-                }
-            }
-        }
+        let path = if first_loss <= leader + HOPELESS_MARGIN {
+            walk_grid((first_index, first_loss, first), true, &mut score)?
+        } else {
+            vec![(first_index, first_loss, first)]
+        };
         if candidate == ModelKind::TwoPl {
             best_two_pl = path.iter().min_by(|a, b| a.1.total_cmp(&b.1)).map(|p| p.0);
             for (i, _, f) in &path {
@@ -191,6 +174,42 @@ pub(crate) fn choose(
         start,
         validation,
     })
+}
+
+/// One point of a λ path: grid index, validation log-loss, the fit there.
+pub(crate) type PathPoint = (usize, f64, FitOutput);
+
+/// Walks [`AUTO_GRID`] from `first` towards larger, then smaller λ, each fit
+/// warm-started from the last one that improved, until a step does worse or the
+/// grid ends; returns every point scored, `first` first. With `unimodal`, the
+/// smaller λ are not fitted once a larger one improved on `first` (a unimodal
+/// curve that fell towards larger λ has its minimum there).
+pub(crate) fn walk_grid(
+    first: PathPoint,
+    unimodal: bool,
+    score: &mut dyn FnMut(usize, Option<&FitOutput>) -> Result<(f64, FitOutput)>,
+) -> Result<Vec<PathPoint>> {
+    let first_index = first.0;
+    let first_loss = first.1;
+    let mut path = vec![first];
+    for direction in [1isize, -1] {
+        if unimodal && direction == -1 && path.iter().any(|p| p.1 < first_loss) {
+            break;
+        }
+        let mut at = 0; // position in `path` of the fit to continue from
+        let mut i = first_index as isize + direction;
+        while (0..AUTO_GRID.len() as isize).contains(&i) {
+            let (loss, f) = score(i as usize, Some(&path[at].2))?;
+            let worse = loss >= path[at].1;
+            path.push((i as usize, loss, f));
+            if worse {
+                break;
+            }
+            at = path.len() - 1;
+            i += direction;
+        }
+    }
+    Ok(path)
 }
 
 /// Fits family member `kind` with `options` (its weights already set) from `start`.
