@@ -179,6 +179,10 @@ pub(crate) fn choose(
 /// One point of a λ path: grid index, validation log-loss, the fit there.
 pub(crate) type PathPoint = (usize, f64, FitOutput);
 
+/// Scores grid index `i` from an optional warm start: `(validation log-loss, fit)`.
+pub(crate) type GridScore<'a> =
+    dyn FnMut(usize, Option<&FitOutput>) -> Result<(f64, FitOutput)> + 'a;
+
 /// Walks [`AUTO_GRID`] from `first` towards larger, then smaller λ, each fit
 /// warm-started from the last one that improved, until a step does worse or the
 /// grid ends; returns every point scored, `first` first. With `unimodal`, the
@@ -187,7 +191,7 @@ pub(crate) type PathPoint = (usize, f64, FitOutput);
 pub(crate) fn walk_grid(
     first: PathPoint,
     unimodal: bool,
-    score: &mut dyn FnMut(usize, Option<&FitOutput>) -> Result<(f64, FitOutput)>,
+    score: &mut GridScore<'_>,
 ) -> Result<Vec<PathPoint>> {
     let first_index = first.0;
     let first_loss = first.1;
