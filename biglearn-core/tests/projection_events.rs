@@ -3,12 +3,12 @@
 
 mod projection_support;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use biglearn_core::events::NoOp;
 use biglearn_core::ids::EventId;
 use biglearn_core::log::{SequenceNumber, StreamId};
-use biglearn_core::projection::{exercise_pool_id, CourseViews, EcosystemState};
+use biglearn_core::projection::{exercise_pool_id, AnsweredExercise, CourseViews, EcosystemState};
 use biglearn_core::scheduler::AssignmentType;
 use projection_support::*;
 
@@ -240,8 +240,17 @@ fn record_response_latest_answer_wins_and_marks_dirty() {
     first.correct = false;
     let changes = state.apply(&first.event(3), &catalog());
     let mut fits = changes.fit_responses.clone();
-    assert_eq!(changes.student_clues, BTreeSet::from([student(1)]));
-    assert_eq!(changes.teacher_clues, BTreeSet::from([cc(1)]));
+    // Only the CLUEs the answered exercise counts for (§3.1).
+    assert!(changes.student_clues.is_empty() && changes.teacher_clues.is_empty());
+    let answered = BTreeSet::from([AnsweredExercise {
+        ecosystem: eco(1),
+        exercise: ex(1),
+    }]);
+    assert_eq!(
+        changes.student_answers,
+        BTreeMap::from([(student(1), answered.clone())])
+    );
+    assert_eq!(changes.teacher_answers, BTreeMap::from([(cc(1), answered)]));
     assert_eq!(changes.worst_areas, BTreeSet::from([student(1)]));
     assert_eq!(changes.assignment_exercises, BTreeSet::from([asg(1)]));
     assert_eq!(changes.group_response_counts.get(&grp(1)), Some(&1));

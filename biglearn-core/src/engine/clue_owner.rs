@@ -8,29 +8,45 @@ use uuid::Uuid;
 use crate::engine_store::ClueTarget;
 use crate::ids::{BookContainerId, CourseContainerId, StudentId};
 use crate::log::SequenceNumber;
+use crate::projection::AnsweredExercise;
 
 /// Why an owner's CLUEs are recalculated: `full` (all rows, at that
-/// sequence number) and/or `prepared` (only the prepared ecosystem's rows,
-/// S1 fix 11).
+/// sequence number), `prepared` (only the prepared ecosystem's rows, S1
+/// fix 11) and/or `answers` (only the rows these changed answers count
+/// for, each at the sequence number of the last event that changed it).
 #[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Marks {
+pub(super) struct Marks<'d> {
     /// Every row, dirtied last by the event at this sequence number.
     pub(super) full: Option<SequenceNumber>,
     /// The prepared ecosystem's rows, marked by this preparation.
     pub(super) prepared: Option<SequenceNumber>,
+    /// Changed answers of the owner's students.
+    pub(super) answers: Option<&'d BTreeMap<AnsweredExercise, SequenceNumber>>,
 }
 
-/// The owners of `full` and `prepared` in key order, with their marks.
-pub(super) fn merged<K: Ord + Copy>(
+impl Marks<'_> {
+    /// The latest sequence number of the changed answers, if any.
+    pub(super) fn last_answer(&self) -> Option<SequenceNumber> {
+        self.answers.and_then(|a| a.values().max().copied())
+    }
+}
+
+/// The owners of `full`, `prepared` and `answers` in key order, with their
+/// marks.
+pub(super) fn merged<'d, K: Ord + Copy>(
     full: &BTreeMap<K, SequenceNumber>,
     prepared: &BTreeMap<K, SequenceNumber>,
-) -> BTreeMap<K, Marks> {
-    let mut all: BTreeMap<K, Marks> = BTreeMap::new();
+    answers: &'d BTreeMap<K, BTreeMap<AnsweredExercise, SequenceNumber>>,
+) -> BTreeMap<K, Marks<'d>> {
+    let mut all: BTreeMap<K, Marks<'d>> = BTreeMap::new();
     for (key, at) in full {
         all.entry(*key).or_default().full = Some(*at);
     }
     for (key, at) in prepared {
         all.entry(*key).or_default().prepared = Some(*at);
+    }
+    for (key, changed) in answers {
+        all.entry(*key).or_default().answers = Some(changed);
     }
     all
 }

@@ -65,7 +65,7 @@ use crate::engine_store::{
 };
 use crate::ids::{AssignmentId, CourseContainerId, CourseId, StudentId};
 use crate::log::{Bundle, BundleLimits, ConsumerName, SequenceNumber, StoreError};
-use crate::projection::{BlobError, CourseChanges, EcosystemState, Problem};
+use crate::projection::{AnsweredExercise, BlobError, CourseChanges, EcosystemState, Problem};
 use crate::scheduler::Instant;
 pub use course::DEFAULT_CACHE_BYTES;
 use course::{calculate, failure_problems, BundleExtras, CachedCourse, CourseCache};
@@ -169,6 +169,12 @@ pub struct Dirty {
     pub student_clues: BTreeMap<StudentId, SequenceNumber>,
     /// Course containers whose teacher CLUEs must be recalculated.
     pub teacher_clues: BTreeMap<CourseContainerId, SequenceNumber>,
+    /// Students whose CLUEs on the containers that these answered
+    /// exercises count for must be recalculated, each answer with the
+    /// sequence number of the last event that changed it.
+    pub student_answers: BTreeMap<StudentId, BTreeMap<AnsweredExercise, SequenceNumber>>,
+    /// The same for teacher CLUEs, per course container.
+    pub teacher_answers: BTreeMap<CourseContainerId, BTreeMap<AnsweredExercise, SequenceNumber>>,
     /// Students whose CLUE rows in the prepared ecosystem only must be
     /// (pre)computed: a preparation arrived (S1 fix 11).
     pub prepared_student_clues: BTreeMap<StudentId, SequenceNumber>,
@@ -191,6 +197,14 @@ impl Dirty {
         }
         for id in &changes.teacher_clues {
             self.teacher_clues.insert(*id, at);
+        }
+        for (id, answers) in &changes.student_answers {
+            let marks = self.student_answers.entry(*id).or_default();
+            marks.extend(answers.iter().map(|a| (*a, at)));
+        }
+        for (id, answers) in &changes.teacher_answers {
+            let marks = self.teacher_answers.entry(*id).or_default();
+            marks.extend(answers.iter().map(|a| (*a, at)));
         }
     }
 

@@ -8,7 +8,7 @@
 //! so recalculating from the same events gives the same rows.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::rc::Rc;
 
 use uuid::Uuid;
@@ -25,7 +25,7 @@ use crate::ids::{
     AssignmentId, BookContainerId, CalculationId, CourseId, EcosystemId, ExerciseId, StudentId,
 };
 use crate::log::SequenceNumber;
-use crate::projection::{ClueInput, CourseViews, EcosystemCatalog};
+use crate::projection::{AnsweredExercise, ClueInput, CourseViews, EcosystemCatalog};
 use crate::scheduler::{
     build_pe, build_spe, instructor_driven_history, pe_seed, practice_worst_areas, seed_from_ids,
     spe_seed, student_driven_history, student_exclusions, AlgorithmResponse, Assignment,
@@ -85,6 +85,7 @@ pub fn recalculate_salted(
         course,
         student_clues,
         teacher_clues,
+        clue_values,
         ..
     } = state;
     let views = CourseViews::new(course, catalog);
@@ -98,7 +99,7 @@ pub fn recalculate_salted(
         algorithms: &algorithms,
         now,
         salt,
-        student_clues: RefCell::new(FastHashMap::default()),
+        clue_values: RefCell::new(&mut clue_values.0),
         student_inputs: RefCell::new(FastHashMap::default()),
         sparfa_orders: RefCell::new(FastHashMap::default()),
         students: RefCell::new(FastHashMap::default()),
@@ -109,21 +110,37 @@ pub fn recalculate_salted(
     let pending = views.pending_ecosystem();
     let mut students_changed = Vec::new();
     // Student CLUEs first: worst areas reuse them instead of recomputing.
-    for (student, marks) in merged(&dirty.student_clues, &dirty.prepared_student_clues) {
+    let student_marks = merged(
+        &dirty.student_clues,
+        &dirty.prepared_student_clues,
+        &dirty.student_answers,
+    );
+    for (student, marks) in student_marks {
         let enrolled = views.course().students.contains_key(&student);
-        // Without a full mark these only tell which current rows stay.
-        let current = if enrolled {
-            ctx.student_inputs(student)
-        } else {
-            Rc::new(Vec::new())
-        };
-        let next = match pending {
-            Some(ecosystem) if enrolled => views.student_clues_in(student, ecosystem, now),
-            _ => Vec::new(),
-        };
+        let students = BTreeSet::from([student]);
         let old = student_clues.remove(&student).unwrap_or_default();
         let owner = ClueOwner::Student(student, vec![student]);
-        let new = ctx.owner_clues(&owner, &current, next, &old, marks, &mut out);
+        let new = match ctx.plan(marks, enrolled, &students, &old) {
+            Plan::Answers(targets) => {
+                let only = targets.keys().copied().collect();
+                let current = views.student_clues_on(student, now, &only);
+                ctx.answer_clues(&owner, &current, &old, &targets, &mut out)
+            }
+            Plan::All(marks, answered) => {
+                // Without a full mark these only tell which current rows stay.
+                let current = if enrolled {
+                    ctx.student_inputs(student)
+                } else {
+                    Rc::new(Vec::new())
+                };
+                let next = match pending {
+                    Some(ecosystem) if enrolled => views.student_clues_in(student, ecosystem, now),
+                    _ => Vec::new(),
+                };
+                ctx.owner_clues(&owner, &current, next, &old, marks, &answered, &mut out)
+            }
+        };
+        ctx.forget_clues(student, old.difference(&new));
         if new != old {
             // The student's stored part holds this bookkeeping.
             students_changed.push(student);
@@ -133,23 +150,33 @@ pub fn recalculate_salted(
         }
     }
     for (student, at) in &dirty.worst_areas {
-        ctx.worst_areas(*student, *at, &mut out);
+        ctx.worst_areas(*student, *at, student_clues.get(student), &mut out);
     }
-    for (container, marks) in merged(&dirty.teacher_clues, &dirty.prepared_teacher_clues) {
-        let students: Vec<StudentId> = views
-            .course()
-            .containers
-            .get(&container)
-            .map(|node| node.students.iter().copied().collect())
-            .unwrap_or_default();
-        let current = views.teacher_clues(container, now);
-        let next = match pending {
-            Some(ecosystem) => views.teacher_clues_in(container, ecosystem, now),
-            None => Vec::new(),
-        };
+    let teacher_marks = merged(
+        &dirty.teacher_clues,
+        &dirty.prepared_teacher_clues,
+        &dirty.teacher_answers,
+    );
+    for (container, marks) in teacher_marks {
+        let node = views.course().containers.get(&container);
+        let students: BTreeSet<StudentId> = node.map(|n| n.students.clone()).unwrap_or_default();
         let old = teacher_clues.remove(&container).unwrap_or_default();
-        let owner = ClueOwner::Teacher(container, students);
-        let new = ctx.owner_clues(&owner, &current, next, &old, marks, &mut out);
+        let owner = ClueOwner::Teacher(container, students.iter().copied().collect());
+        let new = match ctx.plan(marks, node.is_some(), &students, &old) {
+            Plan::Answers(targets) => {
+                let only = targets.keys().copied().collect();
+                let current = views.teacher_clues_on(container, now, &only);
+                ctx.answer_clues(&owner, &current, &old, &targets, &mut out)
+            }
+            Plan::All(marks, answered) => {
+                let current = views.teacher_clues(container, now);
+                let next = match pending {
+                    Some(ecosystem) => views.teacher_clues_in(container, ecosystem, now),
+                    None => Vec::new(),
+                };
+                ctx.owner_clues(&owner, &current, next, &old, marks, &answered, &mut out)
+            }
+        };
         if !new.is_empty() {
             teacher_clues.insert(container, new);
         }
@@ -160,14 +187,26 @@ pub fn recalculate_salted(
     out
 }
 
-struct Context<'v, 'c, 'm> {
+type ClueValueMap = FastHashMap<(StudentId, BookContainerId, BuiltinAlgorithm), ClueData>;
+
+/// How an owner's CLUEs are recalculated in one pass.
+enum Plan<'d> {
+    /// Only the rows on these targets (changed answers count for them),
+    /// each at the latest sequence number of those answers.
+    Answers(BTreeMap<BookContainerId, SequenceNumber>),
+    /// Every row per the marks; a target that changed answers count for
+    /// takes the later of the full mark and those answers.
+    All(Marks<'d>, BTreeMap<BookContainerId, SequenceNumber>),
+}
+
+struct Context<'v, 'c, 'm, 's> {
     views: &'v CourseViews<'c>,
     algorithms: &'v Algorithms<'m>,
     now: Instant,
     salt: Option<Uuid>,
-    /// Student CLUEs computed in this pass, by (student, container,
-    /// algorithm), for the worst areas of the same pass.
-    student_clues: RefCell<FastHashMap<(StudentId, BookContainerId, BuiltinAlgorithm), ClueData>>,
+    /// The student CLUE values written so far, by (student, container,
+    /// algorithm), for worst areas ([`super::StudentClueValues`]).
+    clue_values: RefCell<&'s mut ClueValueMap>,
     /// Student CLUE inputs built in this pass, for the worst areas.
     student_inputs: RefCell<FastHashMap<StudentId, Rc<Vec<ClueInput>>>>,
     /// `biglearn_sparfa` orders of this pass by (student, ecosystem): they
@@ -247,7 +286,7 @@ fn delete_exercises(out: &mut Outcome, target: ExerciseTarget, names: &[Algorith
     }
 }
 
-impl Context<'_, '_, '_> {
+impl Context<'_, '_, '_, '_> {
     fn course_id(&self) -> CourseId {
         self.views.course().id
     }
@@ -448,7 +487,13 @@ impl Context<'_, '_, '_> {
     /// Practice worst areas of one student (§2.7) from each algorithm's own
     /// CLUEs in the course's current ecosystem; a student no longer on the
     /// roster has its rows retired.
-    fn worst_areas(&self, student: StudentId, at: SequenceNumber, out: &mut Outcome) {
+    fn worst_areas(
+        &self,
+        student: StudentId,
+        at: SequenceNumber,
+        written: Option<&BTreeSet<BookContainerId>>,
+        out: &mut Outcome,
+    ) {
         let course = self.views.course();
         let target = ExerciseTarget::PracticeWorstAreas(student);
         if !course.students.contains_key(&student) {
@@ -465,7 +510,6 @@ impl Context<'_, '_, '_> {
             responses,
             ..
         } = &*student_inputs;
-        let inputs = self.student_inputs(student);
         let calculation = self.calculation("worst_areas", &[student.into()], at);
         for alg in self.algorithms.for_ecosystem(ecosystem) {
             let request = ExerciseOrderRequest {
@@ -483,29 +527,10 @@ impl Context<'_, '_, '_> {
                     continue;
                 }
             };
-            let mut clues = Vec::with_capacity(inputs.len());
-            for input in inputs.iter() {
-                let cached = self
-                    .student_clues
-                    .borrow()
-                    .get(&(student, input.book_container, alg.algorithm()))
-                    .copied();
-                let computed = match cached {
-                    Some(data) => Ok(data),
-                    None => self.clue(&alg, &[student], input),
-                };
-                match computed {
-                    Ok(data) => clues.push(StudentClue {
-                        book_container: input.book_container,
-                        ecosystem: input.ecosystem,
-                        value: data.most_likely,
-                        created_at: self.now,
-                    }),
-                    Err(error) => out
-                        .failures
-                        .push(format!("worst areas of student {student}: {error}")),
-                }
-            }
+            let clues = match self.written_clues(student, ecosystem, alg.algorithm(), written) {
+                Some(clues) => clues,
+                None => self.calculated_clues(student, &alg, out),
+            };
             let priority = PriorityOrder::new(order.exercises.iter().copied());
             let chosen = practice_worst_areas(view, &priority, &clues, excluded);
             let name = alg.name();
@@ -524,6 +549,178 @@ impl Context<'_, '_, '_> {
                 },
             );
         }
+    }
+
+    /// The student's CLUEs in `ecosystem` from the values of its `written`
+    /// rows, in container order; `None` when a value is not known.
+    fn written_clues(
+        &self,
+        student: StudentId,
+        ecosystem: EcosystemId,
+        algorithm: BuiltinAlgorithm,
+        written: Option<&BTreeSet<BookContainerId>>,
+    ) -> Option<Vec<StudentClue>> {
+        let values = self.clue_values.borrow();
+        let mut clues = Vec::new();
+        for book_container in written.into_iter().flatten() {
+            let data = values.get(&(student, *book_container, algorithm))?;
+            if data.ecosystem_uuid != Some(ecosystem) {
+                continue; // a prepared ecosystem's row
+            }
+            clues.push(StudentClue {
+                book_container: *book_container,
+                ecosystem,
+                value: data.most_likely,
+                created_at: self.now,
+            });
+        }
+        Some(clues)
+    }
+
+    /// The student's CLUEs calculated from its inputs (values written in
+    /// this pass are reused).
+    fn calculated_clues(
+        &self,
+        student: StudentId,
+        alg: &Builtin<'_>,
+        out: &mut Outcome,
+    ) -> Vec<StudentClue> {
+        let inputs = self.student_inputs(student);
+        let mut clues = Vec::with_capacity(inputs.len());
+        for input in inputs.iter() {
+            let key = (student, input.book_container, alg.algorithm());
+            let cached = self
+                .clue_values
+                .borrow()
+                .get(&key)
+                .filter(|d| d.ecosystem_uuid == Some(input.ecosystem))
+                .copied();
+            let computed = match cached {
+                Some(data) => Ok(data),
+                None => self.clue(alg, &[student], input),
+            };
+            match computed {
+                Ok(data) => {
+                    self.clue_values.borrow_mut().insert(key, data);
+                    clues.push(StudentClue {
+                        book_container: input.book_container,
+                        ecosystem: input.ecosystem,
+                        value: data.most_likely,
+                        created_at: self.now,
+                    });
+                }
+                Err(error) => out
+                    .failures
+                    .push(format!("worst areas of student {student}: {error}")),
+            }
+        }
+        clues
+    }
+
+    /// Forgets the values of a student's retired CLUE rows.
+    fn forget_clues<'b>(
+        &self,
+        student: StudentId,
+        retired: impl Iterator<Item = &'b BookContainerId>,
+    ) {
+        let mut values = self.clue_values.borrow_mut();
+        for book_container in retired {
+            for alg in [
+                BuiltinAlgorithm::BiglearnSparfa,
+                BuiltinAlgorithm::LocalQuery,
+            ] {
+                values.remove(&(student, *book_container, alg));
+            }
+        }
+    }
+
+    /// How the owner's CLUEs are recalculated: only on the targets the
+    /// changed answers count for when nothing else marked the owner;
+    /// otherwise per the marks, a target those answers count for taking
+    /// the later of its mark and theirs. (An answer given while a prepared
+    /// ecosystem is pending marks all of the owner's CLUEs: the projection
+    /// does that, so the rule does not depend on how bundles are cut.)
+    fn plan<'d>(
+        &self,
+        marks: Marks<'d>,
+        exists: bool,
+        students: &BTreeSet<StudentId>,
+        old: &BTreeSet<BookContainerId>,
+    ) -> Plan<'d> {
+        let Some(answers) = marks.answers else {
+            return Plan::All(marks, BTreeMap::new());
+        };
+        if !exists {
+            // Every row of a removed owner is retired.
+            let full = marks.full.max(marks.last_answer());
+            return Plan::All(Marks { full, ..marks }, BTreeMap::new());
+        }
+        let targets = self.answered_targets(students, old, answers);
+        if marks.full.is_none() && marks.prepared.is_none() {
+            Plan::Answers(targets)
+        } else {
+            Plan::All(marks, targets)
+        }
+    }
+
+    /// The targets that `answers` count for, among the students' targets
+    /// and the `old` rows (§3.1: the containers holding an answered
+    /// exercise in the answer's ecosystem, mapped forward, and every
+    /// container whose CLUE pool holds it), each with the latest sequence
+    /// number of those answers.
+    fn answered_targets(
+        &self,
+        students: &BTreeSet<StudentId>,
+        old: &BTreeSet<BookContainerId>,
+        answers: &BTreeMap<AnsweredExercise, SequenceNumber>,
+    ) -> BTreeMap<BookContainerId, SequenceNumber> {
+        let mut targets: BTreeMap<BookContainerId, SequenceNumber> = BTreeMap::new();
+        let mut bump = |target: BookContainerId, at: SequenceNumber| {
+            let entry = targets.entry(target).or_insert(at);
+            *entry = (*entry).max(at);
+        };
+        for (answer, at) in answers {
+            for target in self.views.answer_targets(*answer) {
+                bump(target, *at);
+            }
+        }
+        let mut all = self.views.clue_targets(students);
+        all.extend(old.iter().copied());
+        for target in all {
+            for (answer, at) in answers {
+                if self.views.clue_pool_holds(target, answer.exercise) {
+                    bump(target, *at);
+                }
+            }
+        }
+        targets
+    }
+
+    /// Writes the owner's CLUEs on the targets changed answers count for
+    /// (`current` holds the written ones among them); the other `old`
+    /// rows stay. Returns the containers kept.
+    fn answer_clues(
+        &self,
+        owner: &ClueOwner,
+        current: &[ClueInput],
+        old: &BTreeSet<BookContainerId>,
+        targets: &BTreeMap<BookContainerId, SequenceNumber>,
+        out: &mut Outcome,
+    ) -> BTreeSet<BookContainerId> {
+        let mut written: BTreeSet<BookContainerId> = old
+            .iter()
+            .filter(|t| !targets.contains_key(t))
+            .copied()
+            .collect();
+        let latest = targets
+            .values()
+            .max()
+            .copied()
+            .unwrap_or(SequenceNumber::ZERO);
+        let at = |target: BookContainerId| targets.get(&target).copied().unwrap_or(latest);
+        written.extend(self.clues(owner, current, at, out));
+        retire(owner, old.difference(&written), out);
+        written
     }
 
     fn clue(
@@ -553,51 +750,67 @@ impl Context<'_, '_, '_> {
     /// on a full recalculation (otherwise they stay as they are) and the
     /// prepared ecosystem's rows `next` (S1 fix 11; a container the current
     /// ecosystem also has keeps its current row), at the later of both
-    /// marks so the uuids do not depend on bundle cuts. Retires the rows of
-    /// `old` containers that are gone; returns the containers kept.
+    /// marks so the uuids do not depend on bundle cuts; a target in
+    /// `answered` takes the later of that and its answers'. Retires the
+    /// rows of `old` containers that are gone; returns the containers kept.
+    #[allow(clippy::too_many_arguments)]
     fn owner_clues(
         &self,
         owner: &ClueOwner,
         current: &[ClueInput],
         next: Vec<ClueInput>,
         old: &BTreeSet<BookContainerId>,
-        marks: Marks,
+        marks: Marks<'_>,
+        answered: &BTreeMap<BookContainerId, SequenceNumber>,
         out: &mut Outcome,
     ) -> BTreeSet<BookContainerId> {
         let current_bcs: BTreeSet<BookContainerId> =
             current.iter().map(|i| i.book_container).collect();
+        let later = |at: SequenceNumber| {
+            move |target: BookContainerId| answered.get(&target).map_or(at, |a| at.max(*a))
+        };
         let mut written = match marks.full {
-            Some(at) => self.clues(owner, current, at, out),
-            None => old.intersection(&current_bcs).copied().collect(),
+            Some(at) => self.clues(owner, current, later(at), out),
+            None => {
+                // Rows that changed answers count for are recalculated,
+                // the others stay.
+                let (redo, stay): (Vec<ClueInput>, Vec<ClueInput>) = current
+                    .iter()
+                    .cloned()
+                    .partition(|i| answered.contains_key(&i.book_container));
+                let mut kept: BTreeSet<BookContainerId> = stay
+                    .iter()
+                    .map(|i| i.book_container)
+                    .filter(|bc| old.contains(bc))
+                    .collect();
+                let at = |target| {
+                    answered
+                        .get(&target)
+                        .copied()
+                        .unwrap_or(SequenceNumber::ZERO)
+                };
+                kept.extend(self.clues(owner, &redo, at, out));
+                kept
+            }
         };
         if let Some(at) = marks.full.max(marks.prepared) {
             let next: Vec<ClueInput> = next
                 .into_iter()
                 .filter(|i| !current_bcs.contains(&i.book_container))
                 .collect();
-            written.extend(self.clues(owner, &next, at, out));
+            written.extend(self.clues(owner, &next, later(at), out));
         }
-        for book_container in old.difference(&written) {
-            for algorithm in pe_names() {
-                out.writes.push(ResultWrite::Clue {
-                    key: ClueKey {
-                        target: owner.target(*book_container),
-                        algorithm,
-                    },
-                    result: None,
-                });
-            }
-        }
+        retire(owner, old.difference(&written), out);
         written
     }
 
-    /// Writes the CLUEs of `inputs` for both algorithms and returns the
-    /// containers written.
+    /// Writes the CLUEs of `inputs` for both algorithms, each target at the
+    /// sequence number `at` gives, and returns the containers written.
     fn clues(
         &self,
         owner: &ClueOwner,
         inputs: &[ClueInput],
-        at: SequenceNumber,
+        at: impl Fn(BookContainerId) -> SequenceNumber,
         out: &mut Outcome,
     ) -> BTreeSet<BookContainerId> {
         let mut written = BTreeSet::new();
@@ -606,14 +819,18 @@ impl Context<'_, '_, '_> {
             let calculation = self.calculation(
                 owner.kind(),
                 &[owner.uuid(), input.book_container.into()],
-                at,
+                at(input.book_container),
             );
             for alg in self.algorithms.for_ecosystem(input.ecosystem) {
                 let computed = self.clue(&alg, owner.students(), input);
-                if let (ClueOwner::Student(student, _), Ok(data)) = (owner, &computed) {
-                    self.student_clues
-                        .borrow_mut()
-                        .insert((*student, input.book_container, alg.algorithm()), *data);
+                if let ClueOwner::Student(student, _) = owner {
+                    let key = (*student, input.book_container, alg.algorithm());
+                    let mut values = self.clue_values.borrow_mut();
+                    match &computed {
+                        Ok(data) => values.insert(key, *data),
+                        // The row stays as it was; worst areas recalculate.
+                        Err(_) => values.remove(&key),
+                    };
                 }
                 match computed {
                     Ok(clue_data) => out.writes.push(ResultWrite::Clue {
@@ -636,6 +853,25 @@ impl Context<'_, '_, '_> {
             written.insert(input.book_container);
         }
         written
+    }
+}
+
+/// Deletes the rows of the owner's `retired` containers.
+fn retire<'b>(
+    owner: &ClueOwner,
+    retired: impl Iterator<Item = &'b BookContainerId>,
+    out: &mut Outcome,
+) {
+    for book_container in retired {
+        for algorithm in pe_names() {
+            out.writes.push(ResultWrite::Clue {
+                key: ClueKey {
+                    target: owner.target(*book_container),
+                    algorithm,
+                },
+                result: None,
+            });
+        }
     }
 }
 

@@ -5,11 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::engine_store::ClueData;
+use crate::fast_hash::FastHashMap;
 use crate::ids::{
     BookContainerId, CourseContainerId, CourseId, EcosystemId, EcosystemMatrixId, StudentId,
 };
 use crate::projection::{decode_state, encode_state_binary, BlobError, CourseState};
-use crate::scheduler::Instant;
+use crate::scheduler::{BuiltinAlgorithm, Instant};
 
 /// A course's projection and the engine's bookkeeping of written CLUEs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,6 +31,30 @@ pub struct EngineCourseState {
     /// re-triggers the calculations (S1 fix 10).
     #[serde(default)]
     pub matrices: BTreeMap<EcosystemId, Option<EcosystemMatrixId>>,
+    /// The student CLUE values this engine wrote last (not stored).
+    #[serde(skip)]
+    pub clue_values: StudentClueValues,
+}
+
+/// The data of every student CLUE row an engine computed while it held the
+/// course, by (student, book container, algorithm): practice worst areas
+/// read a student's CLUEs on every container, while an answer recalculates
+/// only the CLUEs it counts for. A row that is not recalculated kept its
+/// inputs, so its value here is what a fresh calculation would give; rows
+/// missing here (a state just read from the store) are calculated again.
+///
+/// A memo, not part of the state's value: states holding the same course
+/// are equal whatever it holds, and it is never serialized.
+#[derive(Debug, Clone, Default)]
+pub struct StudentClueValues(
+    pub(super) FastHashMap<(StudentId, BookContainerId, BuiltinAlgorithm), ClueData>,
+);
+
+impl PartialEq for StudentClueValues {
+    /// Always equal: see the type's docs.
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
 }
 
 impl EngineCourseState {
@@ -40,6 +66,7 @@ impl EngineCourseState {
             teacher_clues: BTreeMap::new(),
             clock: None,
             matrices: BTreeMap::new(),
+            clue_values: StudentClueValues::default(),
         }
     }
 
@@ -63,6 +90,7 @@ impl EngineCourseState {
                 .values()
                 .map(|s| s.len() + 1)
                 .sum::<usize>()
+            + 96 * self.clue_values.0.len()
     }
 
     /// Reads bytes written by [`EngineCourseState::encode`], or the JSON

@@ -12,14 +12,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ids::{EcosystemId, EcosystemMatrixId};
-use crate::projection::{CourseChanges, CourseState};
+use crate::projection::{AnsweredExercise, CourseChanges, CourseState};
 use crate::scheduler::Instant;
 
 /// What dates passing in `(since, now]` make dirty: for each assignment
-/// with such a date, the student's CLUEs and worst areas and the student's
-/// assignments that need PEs or SPEs. Teacher CLUEs use every response
-/// whatever its feedback date, so time does not change them. With no
-/// `since` (never calculated), nothing.
+/// with such a date, the student's worst areas and its assignments that
+/// need PEs or SPEs, and the student CLUEs that the answers to the
+/// assignment's trials can count for (their visibility is what the date
+/// changes, §3.2). Teacher CLUEs use every response whatever its feedback
+/// date, so time does not change them. With no `since` (never
+/// calculated), nothing.
 pub fn time_changes(course: &CourseState, since: Option<Instant>, now: Instant) -> CourseChanges {
     let mut changes = CourseChanges::default();
     let Some(since) = since else {
@@ -28,16 +30,39 @@ pub fn time_changes(course: &CourseState, since: Option<Instant>, now: Instant) 
     if now <= since {
         return changes;
     }
-    let students: BTreeSet<_> = course
-        .assignments_changing(since, now)
-        .into_iter()
-        .filter_map(|id| course.assignments.get(&id).map(|a| a.student))
-        .collect();
+    let mut students = BTreeSet::new();
+    for id in course.assignments_changing(since, now) {
+        let Some(assignment) = course.assignments.get(&id) else {
+            continue;
+        };
+        students.insert(assignment.student);
+        // A trial's answer is visible from the date of the assignment
+        // that issued the trial.
+        for trial in &assignment.exercises {
+            let issued_here = course.trials.get(&trial.trial).map(|t| t.assignment) == Some(id);
+            let Some(response) = course.responses.get(&trial.trial).filter(|_| issued_here) else {
+                continue;
+            };
+            if course.students.contains_key(&response.student) && !course.preparation_pending() {
+                changes
+                    .student_answers
+                    .entry(response.student)
+                    .or_default()
+                    .insert(AnsweredExercise {
+                        ecosystem: response.ecosystem,
+                        exercise: response.exercise,
+                    });
+            }
+        }
+    }
     for student in students {
         if !course.students.contains_key(&student) {
             continue;
         }
-        changes.student_clues.insert(student);
+        if course.preparation_pending() {
+            // The prepared ecosystem's rows too (S1 fix 11): all of them.
+            changes.student_clues.insert(student);
+        }
         changes.worst_areas.insert(student);
         for id in course
             .assignments_by_student

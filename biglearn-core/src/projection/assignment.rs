@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::changes::CourseChanges;
+use super::changes::{AnsweredExercise, CourseChanges};
 use super::course::{check_ecosystem, CourseState};
 use super::{EcosystemCatalog, Issues, ProblemKind};
 use crate::events::{CreateUpdateAssignment, Datetime, RecordResponse};
@@ -413,7 +413,21 @@ impl CourseState {
         );
         if changed && trial.is_some() {
             let student = body.student_uuid;
-            self.mark_clues_of(student, changes);
+            // The CLUEs this answer (and the one it replaced) can count for.
+            let answered = previous
+                .into_iter()
+                .chain([stored])
+                .map(|r| AnsweredExercise {
+                    ecosystem: r.ecosystem,
+                    exercise: r.exercise,
+                });
+            if self.preparation_pending() {
+                // The prepared ecosystem's rows are re-mapped from every
+                // answer (S1 fix 11): all of them are recalculated.
+                self.mark_clues_of(student, changes);
+            } else {
+                self.mark_answers_of(student, answered, changes);
+            }
             changes.worst_areas.insert(student);
             changes
                 .assignment_exercises
@@ -448,6 +462,29 @@ impl CourseState {
         changes
             .teacher_clues
             .extend(self.student_containers(student).iter().copied());
+    }
+
+    /// Marks the student's CLUEs and the teacher CLUEs of its containers
+    /// on the book containers `answered` can count for (§3.1).
+    fn mark_answers_of(
+        &self,
+        student: StudentId,
+        answered: impl Iterator<Item = AnsweredExercise>,
+        changes: &mut CourseChanges,
+    ) {
+        let answered: BTreeSet<AnsweredExercise> = answered.collect();
+        for container in self.student_containers(student) {
+            changes
+                .teacher_answers
+                .entry(*container)
+                .or_default()
+                .extend(answered.iter().copied());
+        }
+        changes
+            .student_answers
+            .entry(student)
+            .or_default()
+            .extend(answered);
     }
 
     /// The student's assignments that need PEs or SPEs.

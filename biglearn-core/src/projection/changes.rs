@@ -12,7 +12,7 @@
 //! | update_course_active_dates | nothing |
 //! | exclusions (when the list changed) | every student's CLUEs and worst areas, every container's teacher CLUEs (fix 7), PEs/SPEs of every assignment that needs them |
 //! | create_update_assignment | the assignment's PEs/SPEs when it needs them or was just deleted (fix 2: its results are retired); the student's other assignments needing PEs/SPEs and worst areas when its trials or dates changed (anti-cheating, §2.9); CLUEs of the student and its containers when answered trials of it changed dates or joined |
-//! | record_response (when the trial's latest or first answer changed) | the student's CLUEs and worst areas, teacher CLUEs of its containers, PEs/SPEs of every assignment of the student that needs them (§1.6(a)); the group's real-response count on a trial's first real answer (fix 14) |
+//! | record_response (when the trial's latest or first answer changed) | the student's CLUEs and the teacher CLUEs of its containers on the book containers the answered exercise can count for (§3.1: `student_answers`, `teacher_answers`), its worst areas, PEs/SPEs of every assignment of the student that needs them (§1.6(a)); the group's real-response count on a trial's first real answer (fix 14) |
 //!
 //! A removed student or container is still listed, so that its rows can be
 //! retired.
@@ -22,7 +22,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{
-    AssignmentId, CourseContainerId, EcosystemId, ExerciseGroupId, PreparationId, StudentId,
+    AssignmentId, CourseContainerId, EcosystemId, ExerciseGroupId, ExerciseId, PreparationId,
+    StudentId,
 };
 use crate::scheduler::constants::next_update_response_count;
 
@@ -33,10 +34,18 @@ pub struct CourseChanges {
     /// Whether the event changed the state at all (false for replays,
     /// skipped and no_op events).
     pub applied: bool,
-    /// Students whose CLUEs must be recalculated.
+    /// Students whose CLUEs must all be recalculated.
     pub student_clues: BTreeSet<StudentId>,
-    /// Course containers whose teacher CLUEs must be recalculated.
+    /// Course containers whose teacher CLUEs must all be recalculated.
     pub teacher_clues: BTreeSet<CourseContainerId>,
+    /// Students with changed answers: only their CLUEs on the book
+    /// containers these answers can count for must be recalculated (§3.1).
+    #[serde(default)]
+    pub student_answers: BTreeMap<StudentId, BTreeSet<AnsweredExercise>>,
+    /// Course containers with changed answers below them: only their
+    /// teacher CLUEs on the book containers these can count for.
+    #[serde(default)]
+    pub teacher_answers: BTreeMap<CourseContainerId, BTreeSet<AnsweredExercise>>,
     /// Assignments whose PEs/SPEs must be recalculated.
     pub assignment_exercises: BTreeSet<AssignmentId>,
     /// Students whose practice worst areas must be recalculated.
@@ -61,6 +70,18 @@ impl CourseChanges {
         self.applied |= other.applied;
         self.student_clues.extend(other.student_clues);
         self.teacher_clues.extend(other.teacher_clues);
+        for (student, answers) in other.student_answers {
+            self.student_answers
+                .entry(student)
+                .or_default()
+                .extend(answers);
+        }
+        for (container, answers) in other.teacher_answers {
+            self.teacher_answers
+                .entry(container)
+                .or_default()
+                .extend(answers);
+        }
         self.assignment_exercises.extend(other.assignment_exercises);
         self.worst_areas.extend(other.worst_areas);
         for (group, count) in other.group_response_counts {
@@ -77,6 +98,8 @@ impl CourseChanges {
     pub fn is_empty(&self) -> bool {
         self.student_clues.is_empty()
             && self.teacher_clues.is_empty()
+            && self.student_answers.is_empty()
+            && self.teacher_answers.is_empty()
             && self.assignment_exercises.is_empty()
             && self.worst_areas.is_empty()
             && self.group_response_counts.is_empty()
@@ -84,6 +107,18 @@ impl CourseChanges {
             && self.preparations.is_empty()
             && self.fit_responses.is_empty()
     }
+}
+
+/// An answered exercise with the ecosystem of the answer: a response on it
+/// can count for the CLUEs of the book containers holding it in that
+/// ecosystem (mapped into the course's current one) and of every container
+/// whose CLUE pool holds it (§3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct AnsweredExercise {
+    /// The ecosystem the response was given in.
+    pub ecosystem: EcosystemId,
+    /// The exercise answered.
+    pub exercise: ExerciseId,
 }
 
 /// One exercise group's refit counter (the ExerciseGroup row of §1.5).

@@ -360,6 +360,17 @@ impl CourseState {
         self.mark_everyone(changes);
     }
 
+    /// Whether a preparation from the current ecosystem to another one is
+    /// waiting for the switch (whether or not that ecosystem is imported
+    /// yet): CLUE rows are then kept ready in both (S1 fix 11).
+    pub fn preparation_pending(&self) -> bool {
+        self.current_ecosystem.is_some_and(|current| {
+            self.preparations
+                .values()
+                .any(|p| p.from_ecosystem == current && p.ecosystem != current)
+        })
+    }
+
     /// Marks every student's CLUEs and worst areas and every container's
     /// teacher CLUEs.
     pub(crate) fn mark_everyone(&self, changes: &mut CourseChanges) {

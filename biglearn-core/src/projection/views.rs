@@ -10,6 +10,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::assignment::{AssignmentState, TrialResponse};
+use super::changes::AnsweredExercise;
 use super::course::CourseState;
 use super::EcosystemCatalog;
 use crate::ids::{
@@ -277,7 +278,7 @@ impl<'a> CourseViews<'a> {
         now: Instant,
     ) -> Vec<ClueInput> {
         let students = BTreeSet::from([student]);
-        self.clue_inputs_in(&students, ClueAudience::Student, ecosystem, now)
+        self.clue_inputs_in(&students, ClueAudience::Student, ecosystem, now, None)
     }
 
     /// [`CourseViews::teacher_clues`] re-mapped into `ecosystem` instead of
@@ -290,10 +291,81 @@ impl<'a> CourseViews<'a> {
     ) -> Vec<ClueInput> {
         match self.course.containers.get(&container) {
             Some(node) if !node.students.is_empty() => {
-                self.clue_inputs_in(&node.students, ClueAudience::Teacher, ecosystem, now)
+                self.clue_inputs_in(&node.students, ClueAudience::Teacher, ecosystem, now, None)
             }
             _ => Vec::new(),
         }
+    }
+
+    /// [`CourseViews::student_clues`] on the targets in `only`.
+    pub fn student_clues_on(
+        &self,
+        student: StudentId,
+        now: Instant,
+        only: &BTreeSet<BookContainerId>,
+    ) -> Vec<ClueInput> {
+        let students = BTreeSet::from([student]);
+        match self.course.current_ecosystem {
+            Some(current) => {
+                self.clue_inputs_in(&students, ClueAudience::Student, current, now, Some(only))
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// [`CourseViews::teacher_clues`] on the targets in `only`.
+    pub fn teacher_clues_on(
+        &self,
+        container: CourseContainerId,
+        now: Instant,
+        only: &BTreeSet<BookContainerId>,
+    ) -> Vec<ClueInput> {
+        match (
+            self.course.containers.get(&container),
+            self.course.current_ecosystem,
+        ) {
+            (Some(node), Some(current)) if !node.students.is_empty() => self.clue_inputs_in(
+                &node.students,
+                ClueAudience::Teacher,
+                current,
+                now,
+                Some(only),
+            ),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The CLUE targets in the current ecosystem that the answers of
+    /// `students` can count for (whether or not a row is written).
+    pub fn clue_targets(&self, students: &BTreeSet<StudentId>) -> BTreeSet<BookContainerId> {
+        match self.course.current_ecosystem {
+            Some(current) => self.targets_of(&self.candidates(students), current),
+            None => BTreeSet::new(),
+        }
+    }
+
+    /// The CLUE targets in the current ecosystem of an answer to
+    /// `answered` (§3.1): the containers holding the exercise in the
+    /// answer's ecosystem, mapped forward.
+    pub fn answer_targets(&self, answered: AnsweredExercise) -> Vec<BookContainerId> {
+        let (Some(current), Some(view)) =
+            (self.course.current_ecosystem, self.view(answered.ecosystem))
+        else {
+            return Vec::new();
+        };
+        view.book_containers_of(answered.exercise)
+            .iter()
+            .map(|bc| clue_target(&self.mappings, answered.ecosystem, *bc, current))
+            .collect()
+    }
+
+    /// Whether the CLUE of `target` (in the current ecosystem) counts
+    /// answers to `exercise`.
+    pub fn clue_pool_holds(&self, target: BookContainerId, exercise: ExerciseId) -> bool {
+        self.course
+            .current_ecosystem
+            .and_then(|current| self.clue_pool(target, current))
+            .is_some_and(|pool| pool.set.contains(&exercise))
     }
 
     fn clue_inputs(
@@ -303,26 +375,41 @@ impl<'a> CourseViews<'a> {
         now: Instant,
     ) -> Vec<ClueInput> {
         match self.course.current_ecosystem {
-            Some(current) => self.clue_inputs_in(students, audience, current, now),
+            Some(current) => self.clue_inputs_in(students, audience, current, now, None),
             None => Vec::new(),
         }
     }
 
+    fn targets_of(
+        &self,
+        candidates: &[(EcosystemId, ClueCandidate)],
+        current: EcosystemId,
+    ) -> BTreeSet<BookContainerId> {
+        let mut targets = BTreeSet::new();
+        for (ecosystem, candidate) in candidates {
+            if let Some(view) = self.view(*ecosystem) {
+                for bc in view.book_containers_of(candidate.exercise) {
+                    targets.insert(clue_target(&self.mappings, *ecosystem, *bc, current));
+                }
+            }
+        }
+        targets
+    }
+
+    /// The written CLUE inputs of `students` in `current`, on every target
+    /// or on those in `only`.
     fn clue_inputs_in(
         &self,
         students: &BTreeSet<StudentId>,
         audience: ClueAudience,
         current: EcosystemId,
         now: Instant,
+        only: Option<&BTreeSet<BookContainerId>>,
     ) -> Vec<ClueInput> {
         let candidates = self.candidates(students);
-        let mut targets = BTreeSet::new();
-        for (ecosystem, candidate) in &candidates {
-            if let Some(view) = self.view(*ecosystem) {
-                for bc in view.book_containers_of(candidate.exercise) {
-                    targets.insert(clue_target(&self.mappings, *ecosystem, *bc, current));
-                }
-            }
+        let mut targets = self.targets_of(&candidates, current);
+        if let Some(only) = only {
+            targets.retain(|t| only.contains(t));
         }
         let candidates: Vec<ClueCandidate> = candidates.into_iter().map(|(_, c)| c).collect();
         // Each target reads only the candidates on its pool's exercises, in
