@@ -138,7 +138,7 @@ struct Args {
     /// Tries per record_responses call before it is given up (which leaves
     /// a gap in its course); the waits between tries grow from 10 ms to
     /// 640 ms, so the default 20 covers an outage of about 9 s. A 4xx
-    /// answer is not retried.
+    /// answer other than 408 and 429 is not retried.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     max_tries: u32,
     /// Append `<response_uuid> <course_uuid> <sequence_number>` to FILE for

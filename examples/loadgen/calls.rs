@@ -4,8 +4,9 @@
 //! sequence number, as Tutor does): each try first waits for one of the
 //! `--connections` slots, then has `--request-timeout-ms` for the HTTP
 //! exchange; a try without an answer by then is a failed try (`timeout`).
-//! Transport errors, timeouts and 5xx answers are retried after a growing
-//! pause; a 4xx is final (the same body would get it again).
+//! Transport errors, timeouts, 5xx, 408 and 429 answers are retried after
+//! a growing pause; any other 4xx is final (the same body would get it
+//! again).
 //!
 //! What is counted, per kind of call ([`Kind`]):
 //! - every failed try, by reason (`timeout`, `HTTP 503`, `transport`, …);
@@ -134,7 +135,7 @@ impl<T: Transport> Client<T> {
                         reply.status,
                         String::from_utf8_lossy(&reply.body)
                     );
-                    if (400..500).contains(&reply.status) {
+                    if is_final(reply.status) {
                         return Err(last);
                     }
                 }
@@ -153,7 +154,11 @@ impl<T: Transport> Client<T> {
                 tokio::time::sleep(retry_pause(attempt)).await;
             }
         }
-        Err(format!("{last} (gave up after {tries} tries)"))
+        Err(if tries > 1 {
+            format!("{last} (gave up after {tries} tries)")
+        } else {
+            last
+        })
     }
 
     /// Tries until a 200 (up to [`SETUP_TRIES`] tries) and parses the
@@ -179,6 +184,12 @@ impl<T: Transport> Client<T> {
                     .map_err(|e| format!("{endpoint}: bad JSON: {e}"))
             })
     }
+}
+
+/// Whether an answer with `status` would come again for the same body: a
+/// 4xx other than 408 (request timeout) and 429 (too many requests).
+fn is_final(status: u16) -> bool {
+    (400..500).contains(&status) && status != 408 && status != 429
 }
 
 /// Tries of a setup call (about 9 s of pauses between them).
@@ -537,6 +548,12 @@ pub mod tests {
         assert_eq!(counts.succeeded[&Kind::Load], 0);
         let reasons: Vec<_> = counts.failed_tries.keys().map(|k| k.1.as_str()).collect();
         assert_eq!(reasons, ["HTTP 503", "timeout", "transport"]);
+    }
+
+    #[test]
+    fn only_client_errors_that_would_come_again_are_final() {
+        assert!(is_final(400) && is_final(401) && is_final(413) && is_final(422));
+        assert!(!is_final(408) && !is_final(429) && !is_final(500) && !is_final(503));
     }
 
     #[tokio::test(start_paused = true)]
