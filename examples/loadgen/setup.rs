@@ -12,7 +12,7 @@ use indicatif::ProgressBar;
 use serde_json::json;
 use tokio::task::JoinSet;
 
-use crate::client::Api;
+use crate::calls::{Client, Transport};
 use crate::progress;
 use crate::world::World;
 
@@ -28,7 +28,10 @@ const PARALLEL: usize = 4;
 
 /// Creates the world; returns each course's next sequence number (the
 /// probe course last).
-pub async fn setup(api: &Api, world: &Arc<World>) -> Result<Arc<Vec<AtomicU64>>, String> {
+pub async fn setup<T: Transport>(
+    api: &Client<T>,
+    world: &Arc<World>,
+) -> Result<Arc<Vec<AtomicU64>>, String> {
     api.must_with_retries("create_ecosystem", &world.ecosystem_body())
         .await?;
     let courses = world.courses + 1;
@@ -145,5 +148,95 @@ async fn finish_one(
         Some(Ok(Err(error))) => Err(format!("setup: {error}")),
         Some(Err(error)) => Err(format!("setup: a task failed: {error}")),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::atomic::Ordering;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use hyper::body::Bytes;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::calls::Reply;
+
+    /// Answers every call 200 and keeps what was sent.
+    #[derive(Default)]
+    struct Recorder {
+        sent: Mutex<Vec<(&'static str, Value)>>,
+    }
+
+    impl Transport for Arc<Recorder> {
+        fn exchange(
+            &self,
+            endpoint: &'static str,
+            body: &Value,
+        ) -> impl Future<Output = Result<Reply, String>> + Send {
+            self.sent.lock().unwrap().push((endpoint, body.clone()));
+            async {
+                Ok(Reply {
+                    status: 200,
+                    body: Bytes::from_static(b"{}"),
+                    lag: None,
+                })
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn each_course_gets_its_whole_roster_in_one_event_and_gap_free_numbers() {
+        // 2,500 students over 2 courses: 1,250 each, more than one call's
+        // worth, which must still arrive as one roster per course.
+        let recorder = Arc::new(Recorder::default());
+        let api = Client::with_transport(Arc::clone(&recorder), 4, Duration::from_secs(5));
+        let world = Arc::new(World::new(2, 2500));
+        let next = setup(&api, &world).await.unwrap();
+        let sent = recorder.sent.lock().unwrap().clone();
+        let mut rosters: BTreeMap<String, Vec<(u64, usize)>> = BTreeMap::new();
+        let mut numbers: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+        let mut courses = 0;
+        for (endpoint, body) in &sent {
+            match *endpoint {
+                "create_course" => courses += 1,
+                "update_rosters" => {
+                    for roster in body["rosters"].as_array().unwrap() {
+                        rosters
+                            .entry(roster["course_uuid"].as_str().unwrap().to_owned())
+                            .or_default()
+                            .push((
+                                roster["sequence_number"].as_u64().unwrap(),
+                                roster["students"].as_array().unwrap().len(),
+                            ));
+                    }
+                }
+                "create_update_assignments" => {
+                    let items = body["assignments"].as_array().unwrap();
+                    assert!(items.len() <= STUDENTS_PER_CALL as usize);
+                    for item in items {
+                        numbers
+                            .entry(item["course_uuid"].as_str().unwrap().to_owned())
+                            .or_default()
+                            .push(item["sequence_number"].as_u64().unwrap());
+                    }
+                }
+                "create_ecosystem" => {}
+                other => panic!("unexpected call {other}"),
+            }
+        }
+        assert_eq!(courses, 3);
+        assert_eq!(rosters[&world.course(0)], [(1, 1250)]);
+        assert_eq!(rosters[&world.course(1)], [(1, 1250)]);
+        assert_eq!(rosters[&world.course(2)], [(1, 1)]);
+        for c in 0..3 {
+            let mut seen = numbers[&world.course(c)].clone();
+            seen.sort_unstable();
+            let size = world.course_size(c);
+            assert_eq!(seen, (2..2 + size).collect::<Vec<_>>());
+            assert_eq!(next[c as usize].load(Ordering::Relaxed), 2 + size);
+        }
     }
 }
