@@ -2,17 +2,31 @@
 //! `cargo run --release --example loadgen -- --url http://127.0.0.1:3000
 //! --token T --rate 3000 --duration 30 --students 1000 --courses 10`.
 //!
-//! Sets up an ecosystem, courses, rosters and one assignment per student,
-//! then sends single-response record_responses calls on a fixed schedule
-//! (arrivals are never slowed by a slow server; latency is measured from
-//! the scheduled time), with per-course sequence numbers like Tutor and ~1%
-//! retried duplicates. Failed sends are retried with the same uuid and
-//! number, as Tutor does, so no gap is left behind. Meanwhile it samples
-//! freshness: every `--freshness-every-ms` a probe student, alone in a
-//! probe course, answers once; freshness is the time from that answer's
-//! acknowledgement until fetch_student_clues for the probe student reports
-//! `Biglearn-Lag-Events: 0`, i.e. the engine has processed that answer
-//! (the probe course gets no other events, so lag 0 means exactly that).
+//! Sets up an ecosystem, courses, rosters and one assignment per student
+//! (`loadgen/setup.rs`, with progress bars on a terminal), then sends
+//! single-response record_responses calls on a fixed schedule
+//! (`loadgen/schedule.rs`: arrivals are never slowed by a slow server), with
+//! per-course sequence numbers like Tutor. Each call is retried with the
+//! same uuid and number until it gets a 200, as Tutor does, so no gap is
+//! left behind; each try's exchange is bounded by `--request-timeout-ms`
+//! and a try without an answer counts as an error (`timeout`). A call's
+//! latency runs from its *scheduled* time to its final success, waits for
+//! a connection and retries included (`loadgen/calls.rs`), so queueing
+//! cannot hide. About `--duplicate-percent` of the calls are re-sent after
+//! their acknowledgement (a replay the server must answer 200 and store
+//! nothing for); duplicates count neither in the latency nor in the
+//! achieved rate.
+//!
+//! Meanwhile it samples freshness on a second open-loop schedule
+//! (`--freshness-rate` probes per second, on their own connections): a
+//! probe student, alone in a probe course, answers once; freshness is the
+//! time from that answer's acknowledgement until fetch_student_clues for
+//! the probe student reports `Biglearn-Lag-Events: 0`, i.e. the engine has
+//! processed that answer (the probe course gets no other events, so lag 0
+//! means exactly that). A probe that does not get there within
+//! `--freshness-timeout-s` is counted as timed out. Probes count neither in
+//! the latency nor in the achieved rate. The summary (`loadgen/report.rs`)
+//! says on each line what it counts.
 //!
 //! For the `kill -9` drill, `--acks-out FILE` appends one line per
 //! acknowledged record_responses call; after the server was killed,
@@ -24,27 +38,49 @@
 
 #[path = "loadgen/acks.rs"]
 mod acks;
+#[path = "loadgen/calls.rs"]
+mod calls;
 #[path = "loadgen/client.rs"]
 mod client;
+#[path = "common/progress.rs"]
+mod progress;
+#[path = "loadgen/report.rs"]
+mod report;
+#[path = "loadgen/schedule.rs"]
+mod schedule;
+#[path = "loadgen/setup.rs"]
+mod setup;
 #[path = "loadgen/world.rs"]
 mod world;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
 
 use acks::AckLog;
+use calls::{send, Call, Client, Kind, Stats, Transport};
 use clap::Parser;
+use client::Api;
+use report::{Plan, Summary};
+use schedule::Schedule;
+use tokio::time::Instant;
+use world::{World, TRIALS};
 
 /// Both the server and the load generator allocate per request; mimalloc
 /// is markedly cheaper than the system allocator there.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use client::Api;
-use world::{World, TRIALS};
+
+/// Connections of the freshness probes (apart from the load's, so probes
+/// never queue behind it).
+const PROBE_CONNECTIONS: usize = 8;
+/// Pause between two freshness reads of one probe.
+const PROBE_READ_PAUSE: Duration = Duration::from_millis(5);
+/// Probes per second unless `--freshness-rate` or `--freshness-every-ms`
+/// says otherwise.
+const DEFAULT_FRESHNESS_RATE: f64 = 20.0;
 
 #[derive(Debug, Parser)]
 #[command(about = "Open-loop load generator for the biglearn server")]
@@ -64,19 +100,32 @@ struct Args {
     /// Students (each with one assignment).
     #[arg(long, default_value_t = 1000)]
     students: u64,
-    /// Courses (students are spread over them).
+    /// Courses (students are spread over them; at most 50,000 students per
+    /// course, since a course's roster is one call).
     #[arg(long, default_value_t = 10)]
     courses: u64,
-    /// Percentage of requests re-sent as duplicates.
+    /// Percentage of requests re-sent as duplicates after their
+    /// acknowledgement (not counted in latency or achieved).
     #[arg(long, default_value_t = 1.0)]
     duplicate_percent: f64,
-    /// One freshness probe per this many milliseconds, on its own open-loop
-    /// schedule (probes overlap when the engine is slow) and its own
-    /// connections; probes count neither in "achieved" nor in the latency.
-    #[arg(long, default_value_t = 50)]
-    freshness_every_ms: u64,
-    /// A try that has no answer after this many milliseconds counts as an
-    /// error (`timeout`) and is retried like any other failure.
+    /// Freshness probes per second, on their own open-loop schedule (probes
+    /// overlap when the engine is slow) and their own connections; probes
+    /// count neither in "achieved" nor in the latency. 0 sends none.
+    /// Default 20.
+    #[arg(long, conflicts_with = "freshness_every_ms")]
+    freshness_rate: Option<f64>,
+    /// One freshness probe per this many milliseconds (the older spelling
+    /// of --freshness-rate: 50 is 20 per second).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    freshness_every_ms: Option<u64>,
+    /// A probe whose answer is not read back with lag 0 within this many
+    /// seconds of its acknowledgement is counted as timed out.
+    #[arg(long, default_value_t = 30.0)]
+    freshness_timeout_s: f64,
+    /// A try whose HTTP exchange has no answer after this many milliseconds
+    /// counts as an error (`timeout`) and is retried like any other
+    /// failure. The wait for a free connection is not part of it (it shows
+    /// in the latency).
     #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     request_timeout_ms: u64,
     /// Most requests in flight (one keep-alive connection each); later
@@ -88,7 +137,8 @@ struct Args {
     threads: usize,
     /// Tries per record_responses call before it is given up (which leaves
     /// a gap in its course); the waits between tries grow from 10 ms to
-    /// 640 ms, so the default 20 covers an outage of about 9 s.
+    /// 640 ms, so the default 20 covers an outage of about 9 s. A 4xx
+    /// answer other than 408 and 429 is not retried.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     max_tries: u32,
     /// Append `<response_uuid> <course_uuid> <sequence_number>` to FILE for
@@ -102,41 +152,60 @@ struct Args {
     verify: Option<PathBuf>,
 }
 
-/// Whether a call is part of the measured load (its latency and success
-/// count) or an extra: a duplicate re-send or a freshness probe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Counted {
-    Load,
-    Extra,
-}
+impl Args {
+    fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.request_timeout_ms)
+    }
 
-#[derive(Default)]
-struct Stats {
-    /// Scheduled load calls, from their scheduled time to their final
-    /// success (waits for a connection and retries included).
-    latencies_us: Mutex<Vec<u64>>,
-    freshness_us: Mutex<Vec<u64>>,
-    errors: Mutex<BTreeMap<String, u64>>,
-    /// Scheduled load calls that succeeded.
-    ok: AtomicU64,
-    /// Duplicate re-sends and probes that succeeded (not in `ok`).
-    extras_ok: AtomicU64,
-    duplicates: AtomicU64,
-    freshness_timeouts: AtomicU64,
-    /// Calls that got no 2xx in `--max-tries` tries (their numbers stay gaps).
-    given_up: AtomicU64,
-    /// Where acknowledgements go (`--acks-out`).
-    acks: Option<AckLog>,
-}
+    /// Probes per second, from either flag.
+    fn freshness_rate(&self) -> f64 {
+        match (self.freshness_rate, self.freshness_every_ms) {
+            (Some(rate), _) => rate,
+            (None, Some(ms)) => 1000.0 / ms as f64,
+            (None, None) => DEFAULT_FRESHNESS_RATE,
+        }
+    }
 
-impl Stats {
-    fn error(&self, what: String) {
-        *self
-            .errors
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(what)
-            .or_default() += 1;
+    /// Checks the flags that cannot work together, naming them.
+    fn check(&self) -> Result<(), String> {
+        if self.courses == 0 {
+            return Err("--courses: need at least 1".into());
+        }
+        if self.students < self.courses {
+            return Err(format!(
+                "--students {} < --courses {}: every course needs a student",
+                self.students, self.courses
+            ));
+        }
+        let per_course = self.students.div_ceil(self.courses);
+        if per_course > setup::MAX_STUDENTS_PER_COURSE {
+            return Err(format!(
+                "--students {} over --courses {} is {per_course} students per course; at most {} \
+                 (a course's roster is one call): raise --courses",
+                self.students,
+                self.courses,
+                setup::MAX_STUDENTS_PER_COURSE
+            ));
+        }
+        if !(self.rate.is_finite() && self.rate > 0.0) {
+            return Err(format!("--rate: expected > 0, got {}", self.rate));
+        }
+        if !(0.0..=100.0).contains(&self.duplicate_percent) {
+            return Err(format!(
+                "--duplicate-percent: expected 0 to 100, got {}",
+                self.duplicate_percent
+            ));
+        }
+        if !(self.freshness_timeout_s.is_finite() && self.freshness_timeout_s > 0.0) {
+            return Err(format!(
+                "--freshness-timeout-s: expected > 0, got {}",
+                self.freshness_timeout_s
+            ));
+        }
+        if self.connections == 0 {
+            return Err("--connections: need at least 1".into());
+        }
+        Ok(())
     }
 }
 
@@ -160,7 +229,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(args)) {
+    match runtime.block_on(run(&args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -169,109 +238,15 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(args: Args) -> Result<(), String> {
+async fn run(args: &Args) -> Result<(), String> {
     if let Some(path) = &args.verify {
-        return acks::verify(&Api::new(&args.url, &args.token, 4), path).await;
+        let api = Api::new(&args.url, &args.token, 4, args.request_timeout());
+        return acks::verify(&api, path).await;
     }
-    if args.courses == 0 || args.students < args.courses || args.rate <= 0.0 {
-        return Err("need --courses ≥ 1, --students ≥ --courses and --rate > 0".into());
+    let (summary, stats) = load(args).await?;
+    for line in summary.lines() {
+        println!("{line}");
     }
-    let api = Api::new(&args.url, &args.token, args.connections.max(1));
-    let world = Arc::new(World::new(args.courses, args.students));
-    let acks = match &args.acks_out {
-        Some(path) => Some(AckLog::create(path)?),
-        None => None,
-    };
-    let next_seq = setup(&api, &world).await?;
-    let stats = Arc::new(Stats {
-        acks,
-        ..Stats::default()
-    });
-    let started = Instant::now();
-    let total = (args.rate * args.duration).round() as u64;
-    let mut sent = 0u64;
-    let mut handles = Vec::with_capacity(total as usize);
-    let sample_every = Duration::from_millis(args.freshness_every_ms.max(1));
-    let probe = {
-        // Its own connections: probes never queue behind the load.
-        let api = Api::new(&args.url, &args.token, 2);
-        let (world, stats) = (Arc::clone(&world), Arc::clone(&stats));
-        let probe_seq = Arc::clone(&next_seq);
-        let tries = args.max_tries;
-        let until = started + Duration::from_secs_f64(args.duration);
-        let timeout = Duration::from_millis(args.request_timeout_ms);
-        tokio::spawn(async move {
-            let mut probes = Vec::new();
-            let mut n = 0u64;
-            let mut next = Instant::now();
-            while next < until {
-                tokio::time::sleep_until(next.into()).await;
-                let student = world.probe_student();
-                let seq =
-                    probe_seq[world.course_of(student) as usize].fetch_add(1, Ordering::Relaxed);
-                let body = world.response_body(student, n % TRIALS, seq, n % 2 == 0);
-                n += 1;
-                let (api, world, stats) = (api.clone(), Arc::clone(&world), Arc::clone(&stats));
-                probes.push(tokio::spawn(async move {
-                    let sent = Instant::now();
-                    let probe = Call {
-                        body: &body,
-                        scheduled: sent,
-                        counted: Counted::Extra,
-                    };
-                    if let Some(acked) = send(&api, probe, &stats, tries, timeout).await {
-                        freshness(&api, &world, student, acked, &stats).await;
-                    }
-                }));
-                next += sample_every;
-            }
-            for probe in probes {
-                let _ = probe.await;
-            }
-        })
-    };
-    while sent < total {
-        let elapsed = started.elapsed().as_secs_f64();
-        let due = ((elapsed * args.rate) as u64 + 1).min(total);
-        while sent < due {
-            let scheduled = started + Duration::from_secs_f64(sent as f64 / args.rate);
-            let r = splitmix(sent);
-            let student = r % world.students;
-            let trial = (r >> 20) % TRIALS;
-            let duplicate = ((r >> 40) % 10_000) as f64 / 100.0 < args.duplicate_percent;
-            let seq = next_seq[world.course_of(student) as usize].fetch_add(1, Ordering::Relaxed);
-            let body = world.response_body(student, trial, seq, (r >> 50) % 2 == 0);
-            let (api, stats, tries) = (api.clone(), Arc::clone(&stats), args.max_tries);
-            let timeout = Duration::from_millis(args.request_timeout_ms);
-            handles.push(tokio::spawn(async move {
-                let call = Call {
-                    body: &body,
-                    scheduled,
-                    counted: Counted::Load,
-                };
-                let acked = send(&api, call, &stats, tries, timeout).await;
-                if duplicate && acked.is_some() {
-                    stats.duplicates.fetch_add(1, Ordering::Relaxed);
-                    let again = Call {
-                        body: &body,
-                        scheduled: Instant::now(),
-                        counted: Counted::Extra,
-                    };
-                    send(&api, again, &stats, tries, timeout).await;
-                }
-            }));
-            sent += 1;
-        }
-        tokio::time::sleep(Duration::from_micros(500)).await;
-    }
-    let send_window = started.elapsed();
-    for handle in handles {
-        let _ = handle.await;
-    }
-    // The load is over when its last call is; probes may still be waiting.
-    let load_done = started.elapsed();
-    let _ = probe.await;
-    report(&args, &stats, sent, send_window, load_done);
     if let Some(log) = &stats.acks {
         let (lines, path) = log.finish()?;
         println!("acks: {lines} lines appended to {}", path.display());
@@ -279,183 +254,326 @@ async fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
-/// Creates the world (the regular courses and the probe course); returns
-/// each course's next sequence number.
-async fn setup(api: &Api, world: &World) -> Result<Arc<Vec<AtomicU64>>, String> {
-    api.must("create_ecosystem", &world.ecosystem_body())
-        .await?;
-    let mut next = Vec::new();
-    for c in 0..=world.courses {
-        api.must("create_course", &world.course_body(c)).await?;
-        let students: Vec<u64> = (0..=world.students)
-            .filter(|s| world.course_of(*s) == c)
-            .collect();
-        let mut seq = 1;
-        for chunk in students.chunks(1000) {
-            let roster = world.roster_item(c, seq, chunk);
-            api.must("update_rosters", &serde_json::json!({"rosters": [roster]}))
-                .await?;
-            seq += 1;
-        }
-        for chunk in students.chunks(1000) {
-            let items: Vec<_> = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, s)| world.assignment_item(*s, seq + i as u64))
-                .collect();
-            seq += chunk.len() as u64;
-            api.must(
-                "create_update_assignments",
-                &serde_json::json!({"assignments": items}),
-            )
-            .await?;
-        }
-        next.push(AtomicU64::new(seq));
-    }
-    eprintln!(
-        "setup: 1 ecosystem, {} courses, {} students, {} assignments (+1 probe course and student)",
-        world.courses, world.students, world.students
+/// Sets the world up, runs the load and the probes, and sums them up.
+async fn load(args: &Args) -> Result<(Summary, Arc<Stats>), String> {
+    args.check()?;
+    let schedule = Schedule::new(args.rate, args.duration, "--rate")?;
+    let probes = Schedule::new(args.freshness_rate(), args.duration, "--freshness-rate")?;
+    let api = Api::new(
+        &args.url,
+        &args.token,
+        args.connections,
+        args.request_timeout(),
     );
-    Ok(Arc::new(next))
-}
+    let world = Arc::new(World::new(args.courses, args.students));
+    let acks = match &args.acks_out {
+        Some(path) => Some(AckLog::create(path)?),
+        None => None,
+    };
+    let next_seq = setup::setup(&api, &world).await?;
+    let stats = Arc::new(Stats::new(acks));
+    let start = Instant::now();
 
-/// One record_responses call to send.
-struct Call<'a> {
-    body: &'a serde_json::Value,
-    /// When the open-loop schedule meant it to go.
-    scheduled: Instant,
-    counted: Counted,
-}
-
-/// Sends until a 2xx (at most `tries` tries, same uuid and number, each
-/// bounded by `timeout`); for a load call records the latency from its
-/// scheduled time to the final success, retries included. Records every
-/// error and (with `--acks-out`) the acknowledgement.
-async fn send(
-    api: &Api,
-    call: Call<'_>,
-    stats: &Stats,
-    tries: u32,
-    timeout: Duration,
-) -> Option<Instant> {
-    for attempt in 0..tries {
-        match tokio::time::timeout(timeout, api.post("record_responses", call.body)).await {
-            Ok(Ok(reply)) if reply.status == 200 => {
-                let now = Instant::now();
-                match call.counted {
-                    Counted::Load => {
-                        let us = now.saturating_duration_since(call.scheduled).as_micros() as u64;
-                        stats
-                            .latencies_us
-                            .lock()
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .push(us);
-                        stats.ok.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Counted::Extra => {
-                        stats.extras_ok.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-                if let Some(log) = &stats.acks {
-                    log.record(call.body);
-                }
-                return Some(now);
+    let probing = {
+        let api = Api::new(
+            &args.url,
+            &args.token,
+            PROBE_CONNECTIONS,
+            args.request_timeout(),
+        );
+        let (world, stats, next_seq) = (
+            Arc::clone(&world),
+            Arc::clone(&stats),
+            Arc::clone(&next_seq),
+        );
+        let (tries, deadline) = (
+            args.max_tries,
+            Duration::from_secs_f64(args.freshness_timeout_s),
+        );
+        tokio::spawn(async move {
+            let mut running = Vec::new();
+            probes
+                .run(start, |n, scheduled| {
+                    stats.probes.fetch_add(1, Ordering::Relaxed);
+                    let student = world.probe_student();
+                    let seq =
+                        next_seq[world.course_of(student) as usize].fetch_add(1, Ordering::Relaxed);
+                    let body = world.response_body(student, n % TRIALS, seq, n % 2 == 0);
+                    let read = world.clue_read(student);
+                    let (api, stats) = (api.clone(), Arc::clone(&stats));
+                    running.push(tokio::spawn(async move {
+                        let call = Call {
+                            body: &body,
+                            scheduled,
+                            kind: Kind::Probe,
+                        };
+                        if let Some(acked) = send(&api, call, &stats, tries).await {
+                            freshness(&api, &read, acked, deadline, &stats).await;
+                        }
+                    }));
+                })
+                .await;
+            for probe in running {
+                let _ = probe.await;
             }
-            Ok(Ok(reply)) => stats.error(format!("HTTP {}", reply.status)),
-            Ok(Err(e)) => stats.error(e.split(':').next().unwrap_or("transport").to_owned()),
-            Err(_) => stats.error("timeout".to_owned()),
+        })
+    };
+
+    let bar = progress::bar(schedule.total(), "load");
+    let mut dispatch_window = Duration::ZERO;
+    let calls = async {
+        let mut running = Vec::with_capacity(schedule.total() as usize);
+        schedule
+            .run(start, |i, scheduled| {
+                let r = splitmix(i);
+                let student = r % world.students;
+                let trial = (r >> 20) % TRIALS;
+                let duplicate = ((r >> 40) % 10_000) as f64 / 100.0 < args.duplicate_percent;
+                let seq =
+                    next_seq[world.course_of(student) as usize].fetch_add(1, Ordering::Relaxed);
+                let body = world.response_body(student, trial, seq, (r >> 50) % 2 == 0);
+                let (api, stats, tries) = (api.clone(), Arc::clone(&stats), args.max_tries);
+                running.push(tokio::spawn(async move {
+                    let call = Call {
+                        body: &body,
+                        scheduled,
+                        kind: Kind::Load,
+                    };
+                    let acked = send(&api, call, &stats, tries).await;
+                    if duplicate && acked.is_some() {
+                        stats.duplicates.fetch_add(1, Ordering::Relaxed);
+                        let again = Call {
+                            body: &body,
+                            scheduled: Instant::now(),
+                            kind: Kind::Duplicate,
+                        };
+                        send(&api, again, &stats, tries).await;
+                    }
+                }));
+            })
+            .await;
+        dispatch_window = start.elapsed();
+        for call in running {
+            let _ = call.await;
         }
-        if attempt + 1 < tries {
-            tokio::time::sleep(Duration::from_millis(10 << attempt.min(6))).await;
-        }
-    }
-    stats.given_up.fetch_add(1, Ordering::Relaxed);
-    None
+    };
+    let show = || {
+        bar.set_position(stats.finished(Kind::Load));
+        bar.set_message(format!("{} failed tries", stats.failed_total()));
+    };
+    schedule::every(Duration::from_millis(250), show, calls).await;
+    // The load is over when its last call is; probes may still be waiting.
+    let load_elapsed = start.elapsed();
+    bar.finish_and_clear();
+    let _ = probing.await;
+    let plan = Plan {
+        rate: args.rate,
+        duration: args.duration,
+        freshness_rate: probes.rate(),
+        freshness_timeout: Duration::from_secs_f64(args.freshness_timeout_s),
+        request_timeout: args.request_timeout(),
+        max_tries: args.max_tries,
+        scheduled: schedule.total(),
+        dispatch_window,
+        load_elapsed,
+    };
+    Ok((Summary::new(plan, &stats.counts()), stats))
 }
 
-/// Time from the ack until a read for the student reports lag 0.
-async fn freshness(api: &Api, world: &World, student: u64, acked: Instant, stats: &Stats) {
-    let body = world.clue_read(student);
-    while acked.elapsed() < Duration::from_secs(30) {
-        if let Ok(reply) = api.post("fetch_student_clues", &body).await {
-            if reply.status == 200 && reply.lag == Some(0) {
-                let us = acked.elapsed().as_micros() as u64;
-                stats
-                    .freshness_us
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .push(us);
+/// Reads the probe student's CLUE until the answer says lag 0 (the
+/// engine has processed the probe's answer acknowledged at `acked`);
+/// records the time from `acked`, or a timeout after `deadline`. Failed
+/// reads are counted as errors of probe reads.
+async fn freshness<T: Transport>(
+    api: &Client<T>,
+    read: &serde_json::Value,
+    acked: Instant,
+    deadline: Duration,
+    stats: &Stats,
+) {
+    while acked.elapsed() < deadline {
+        match api.post("fetch_student_clues", read).await {
+            Ok(reply) if reply.status == 200 && reply.lag == Some(0) => {
+                stats.fresh(acked.elapsed());
                 return;
             }
+            Ok(reply) if reply.status == 200 => {}
+            Ok(reply) => stats.failed(Kind::ProbeRead, format!("HTTP {}", reply.status)),
+            Err(failure) => stats.failed(Kind::ProbeRead, failure.reason()),
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(PROBE_READ_PAUSE).await;
     }
     stats.freshness_timeouts.fetch_add(1, Ordering::Relaxed);
 }
 
-fn percentile(sorted: &[u64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1] as f64 / 1000.0
-}
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
 
-fn report(args: &Args, stats: &Stats, sent: u64, window: Duration, total: Duration) {
-    let mut latencies = stats
-        .latencies_us
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    latencies.sort_unstable();
-    let mut fresh = stats
-        .freshness_us
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    fresh.sort_unstable();
-    let ok = stats.ok.load(Ordering::Relaxed);
-    let errors = stats
-        .errors
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
-    let error_count: u64 = errors.values().sum();
-    // Scheduled load calls that succeeded, over the time until the last of
-    // them finished (duplicates and probes are not counted).
-    let achieved = ok as f64 / total.as_secs_f64();
-    println!(
-        "target: {:.0} req/s for {:.0} s; scheduled {sent} requests in {:.2} s (+{} duplicates)",
-        args.rate,
-        args.duration,
-        window.as_secs_f64(),
-        stats.duplicates.load(Ordering::Relaxed)
-    );
-    println!(
-        "latency ms (scheduled send to final success, retries included): p50 {:.2} p99 {:.2} p99.9 {:.2} max {:.2} (n={})",
-        percentile(&latencies, 50.0),
-        percentile(&latencies, 99.0),
-        percentile(&latencies, 99.9),
-        latencies.last().map_or(f64::NAN, |m| *m as f64 / 1000.0),
-        latencies.len()
-    );
-    println!("errors: {error_count} {errors:?}");
-    let given_up = stats.given_up.load(Ordering::Relaxed);
-    if given_up > 0 {
-        println!(
-            "given up after {} tries: {given_up} requests (their sequence numbers stay gaps)",
-            args.max_tries
-        );
+    use super::calls::tests::Scripted;
+    use super::*;
+
+    fn args(extra: &[&str]) -> Result<Args, clap::Error> {
+        let mut all = vec!["loadgen", "--token", "T"];
+        all.extend_from_slice(extra);
+        Args::try_parse_from(all)
     }
-    println!(
-        "freshness ms: p50 {:.1} p99 {:.1} (n={}, timeouts {})",
-        percentile(&fresh, 50.0),
-        percentile(&fresh, 99.0),
-        fresh.len(),
-        stats.freshness_timeouts.load(Ordering::Relaxed)
-    );
-    println!(
-        "achieved requests/s: {achieved:.0} ({ok} of {sent} scheduled calls succeeded; {} duplicate and probe calls not counted)",
-        stats.extras_ok.load(Ordering::Relaxed)
-    );
+
+    #[test]
+    fn the_old_flags_still_parse_and_freshness_has_two_spellings() {
+        let a = args(&[
+            "--rate",
+            "3000",
+            "--duration",
+            "30",
+            "--students",
+            "1000",
+            "--courses",
+            "10",
+            "--freshness-every-ms",
+            "50",
+            "--request-timeout-ms",
+            "2000",
+        ])
+        .unwrap();
+        assert_eq!(
+            (a.rate, a.duration, a.students, a.courses),
+            (3000.0, 30.0, 1000, 10)
+        );
+        assert_eq!(a.freshness_rate(), 20.0);
+        assert_eq!(a.request_timeout(), Duration::from_secs(2));
+        assert_eq!(
+            args(&["--freshness-rate", "5"]).unwrap().freshness_rate(),
+            5.0
+        );
+        assert_eq!(args(&[]).unwrap().freshness_rate(), DEFAULT_FRESHNESS_RATE);
+        assert!(args(&["--freshness-rate", "5", "--freshness-every-ms", "50"]).is_err());
+        assert!(args(&["--request-timeout-ms", "0"]).is_err());
+    }
+
+    #[test]
+    fn impossible_flags_are_named() {
+        let check = |extra: &[&str]| args(extra).unwrap().check().unwrap_err();
+        assert!(check(&["--courses", "0"]).starts_with("--courses"));
+        assert!(check(&["--students", "5", "--courses", "10"])
+            .starts_with("--students 5 < --courses 10"));
+        assert!(check(&["--students", "1000000", "--courses", "10"]).contains("raise --courses"));
+        assert!(check(&["--rate", "0"]).starts_with("--rate"));
+        assert!(check(&["--duplicate-percent", "101"]).starts_with("--duplicate-percent"));
+        assert!(check(&["--freshness-timeout-s", "0"]).starts_with("--freshness-timeout-s"));
+        assert!(args(&["--students", "1000000", "--courses", "10000"])
+            .unwrap()
+            .check()
+            .is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn freshness_waits_for_lag_zero_and_times_out() {
+        let stats = Stats::default();
+        let read = serde_json::json!({});
+        // Lag 0 on the first read: 3 ms after the acknowledgement.
+        let client = Client::with_transport(
+            Scripted::new(&[(3, Ok(200))]),
+            1,
+            Duration::from_millis(100),
+        );
+        freshness(
+            &client,
+            &read,
+            Instant::now(),
+            Duration::from_secs(1),
+            &stats,
+        )
+        .await;
+        // Never lag 0 (reads answer 200 with lag 7, one read fails):
+        // timed out after the deadline.
+        let lagging = Scripted {
+            script: Mutex::new([(Duration::from_millis(1), Ok(500))].into_iter().collect()),
+            lag: Some(7),
+        };
+        let client = Client::with_transport(lagging, 1, Duration::from_millis(100));
+        freshness(
+            &client,
+            &read,
+            Instant::now(),
+            Duration::from_secs(1),
+            &stats,
+        )
+        .await;
+        let counts = stats.counts();
+        assert_eq!(counts.freshness_us, vec![3000]);
+        assert_eq!(counts.freshness_timeouts, 1);
+        assert_eq!(
+            counts.failed_tries[&(Kind::ProbeRead, "HTTP 500".into())],
+            1
+        );
+        assert!(counts.latencies_us.is_empty());
+    }
+
+    /// A short run against a real server in this process: every scheduled
+    /// call succeeds and is counted once, duplicates and probes are not.
+    #[cfg(feature = "server")]
+    #[test]
+    fn a_short_run_against_the_reference_server() {
+        use biglearn::server::{serve, App, ServerConfig};
+
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir.path().join("load.sqlite3");
+        let mut config = ServerConfig::new(database.to_str().unwrap(), "T");
+        config.engine_tick = Duration::from_millis(50);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let summary = runtime.block_on(async {
+            let app = App::open(&config).unwrap();
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let server = tokio::spawn(serve(listener, app, async {
+                let _ = stopped.await;
+            }));
+            let a = args(&[
+                "--url",
+                &url,
+                "--rate",
+                "40",
+                "--duration",
+                "2",
+                "--students",
+                "30",
+                "--courses",
+                "3",
+                "--duplicate-percent",
+                "30",
+                "--freshness-rate",
+                "4",
+            ])
+            .unwrap();
+            let (summary, _) = load(&a).await.unwrap();
+            let _ = stop.send(());
+            server.await.unwrap().unwrap();
+            summary
+        });
+        let text = summary.lines().join("\n");
+        assert_eq!(summary.plan.scheduled, 80, "{text}");
+        assert_eq!(summary.ok, 80, "{text}");
+        assert_eq!(summary.latency.n, 80, "{text}");
+        assert!(
+            summary.duplicates > 0 && summary.duplicates_ok == summary.duplicates,
+            "{text}"
+        );
+        assert_eq!(summary.probes, 8, "{text}");
+        assert_eq!(summary.probes_acknowledged, 8, "{text}");
+        assert_eq!(
+            summary.freshness.n as u64 + summary.freshness_timeouts,
+            8,
+            "{text}"
+        );
+        assert!(summary.freshness.n > 0, "{text}");
+        let achieved = 80.0 / summary.plan.load_elapsed.as_secs_f64();
+        assert_eq!(summary.achieved, achieved, "{text}");
+        assert!(summary.failed_tries.is_empty(), "{text}");
+    }
 }

@@ -10,6 +10,10 @@
 //! Per week it prints the mean student CLUE against the hidden true mastery,
 //! PE/SPE counts, and how often the 50 % CLUE interval covers the true
 //! mastery for (student, page) pairs with at least 5 answered responses.
+//! On a terminal, stderr shows which week is running.
+
+#[path = "common/progress.rs"]
+mod progress;
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -103,10 +107,20 @@ fn run(args: &Args) -> Result<(), String> {
     };
     let mut simulation = Simulation::new(store, config).map_err(|e| e.to_string())?;
     println!("{}", WeekReport::table_header());
+    let bar = progress::bar(args.weeks as u64, "weeks");
+    bar.enable_steady_tick(std::time::Duration::from_millis(500));
     while !simulation.is_finished() {
+        bar.set_message(format!(
+            "simulating week {} of {}",
+            bar.position() + 1,
+            args.weeks
+        ));
         let report = simulation.advance_week().map_err(|e| e.to_string())?;
-        println!("{}", report.table_row());
+        // The table goes to stdout; the bar steps aside while it prints.
+        bar.suspend(|| println!("{}", report.table_row()));
+        bar.inc(1);
     }
+    bar.finish_and_clear();
     let timing = simulation.timing();
     println!(
         "{} events, {} refits, {:.1} s (engine steps {:.1} s = {:.0} events/s, refits {:.1} s, appends {:.1} s)",

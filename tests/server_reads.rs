@@ -505,4 +505,12 @@ fn a6b_lag_header_counts_unprocessed_events_of_the_touched_courses() {
         text.contains("biglearn_engine_events_applied_total 7"),
         "{text}"
     );
+    // The engine's busy time, so that events per busy second (what
+    // `simulate` prints) can be read off /metrics too.
+    let step_seconds: f64 = text
+        .lines()
+        .find_map(|line| line.strip_prefix("biglearn_engine_step_seconds_total "))
+        .and_then(|value| value.parse().ok())
+        .expect("biglearn_engine_step_seconds_total in /metrics");
+    assert!(step_seconds > 0.0, "{text}");
 }

@@ -67,6 +67,37 @@ impl World {
         }
     }
 
+    /// The students of course `c`, in the order of their assignments'
+    /// sequence numbers.
+    pub fn students_of(&self, c: u64) -> impl Iterator<Item = u64> {
+        let (first, step, end) = if c >= self.courses {
+            (self.students, 1, self.students + 1)
+        } else {
+            (c, self.courses as usize, self.students)
+        };
+        (first..end).step_by(step)
+    }
+
+    /// How many students course `c` has.
+    pub fn course_size(&self, c: u64) -> u64 {
+        if c >= self.courses {
+            1
+        } else {
+            (self.students - c).div_ceil(self.courses)
+        }
+    }
+
+    /// The sequence number of student `s`'s assignment in its course:
+    /// create_course is 0, the roster 1, then the assignments in the order
+    /// of [`World::students_of`].
+    pub fn assignment_sequence(&self, s: u64) -> u64 {
+        if s >= self.students {
+            2
+        } else {
+            2 + s / self.courses
+        }
+    }
+
     /// The student whose responses measure freshness.
     pub fn probe_student(&self) -> u64 {
         self.students
@@ -137,5 +168,31 @@ impl World {
     pub fn clue_read(&self, s: u64) -> Value {
         json!({"student_clue_requests": [{"request_uuid": Uuid::new_v4().to_string(), "student_uuid": self.student(s),
             "book_container_uuid": self.page(self.page_of(s)), "algorithm_name": "biglearn_sparfa"}]})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_student_has_one_course_and_consecutive_numbers_in_it() {
+        let world = World::new(3, 11);
+        let mut seen = Vec::new();
+        for c in 0..=world.courses {
+            let students: Vec<u64> = world.students_of(c).collect();
+            assert_eq!(students.len() as u64, world.course_size(c));
+            for (i, s) in students.iter().enumerate() {
+                assert_eq!(world.course_of(*s), c);
+                assert_eq!(world.assignment_sequence(*s), 2 + i as u64);
+            }
+            seen.extend(students);
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, (0..=11).collect::<Vec<_>>());
+        assert_eq!(
+            world.students_of(3).collect::<Vec<_>>(),
+            [world.probe_student()]
+        );
     }
 }

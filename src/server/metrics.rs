@@ -195,6 +195,15 @@ impl Metrics {
                 "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
             );
         }
+        // Engine events per busy second, as `simulate` prints it, is
+        // biglearn_engine_events_applied_total over this.
+        let _ = writeln!(
+            out,
+            "# HELP biglearn_engine_step_seconds_total Seconds spent in engine steps (idle ones included).\n\
+             # TYPE biglearn_engine_step_seconds_total counter\n\
+             biglearn_engine_step_seconds_total {}",
+            runner.step_micros.load(Ordering::Relaxed) as f64 / 1e6
+        );
         let gauges: [(&str, &str, f64); 4] = [
             (
                 "biglearn_ingest_group_requests_mean",

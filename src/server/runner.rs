@@ -57,6 +57,9 @@ pub struct RunnerStats {
     pub result_writes: AtomicU64,
     /// Bytes of course state (head and parts) written.
     pub state_bytes_written: AtomicU64,
+    /// Microseconds spent in engine steps (idle ones included): with
+    /// `events_applied`, the engine's events per busy second.
+    pub step_micros: AtomicU64,
     /// Course states in the engine's cache.
     pub cached_courses: AtomicU64,
     /// Their estimated bytes.
@@ -359,7 +362,14 @@ fn run_refits(shared: &Shared, store: &SqlStore, consumer: ConsumerName, setting
 /// Steps until idle (or a failure, retried on the next wake-up).
 fn drain(shared: &Shared, store: &SqlStore, engine: &mut Engine) {
     loop {
-        match engine.step(store, now()) {
+        let started = StdInstant::now();
+        let step = engine.step(store, now());
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        shared
+            .stats
+            .step_micros
+            .fetch_add(micros, Ordering::Relaxed);
+        match step {
             Ok(report) if report.is_idle() => return,
             Ok(report) => {
                 let stats = &shared.stats;
