@@ -106,12 +106,12 @@ pub struct RegisteredId {
 /// rules), in the order they appear in the event data. May repeat an id.
 pub fn introduced_ids(event: &Event) -> Vec<RegisteredId> {
     let owner = event.stream.uuid();
-    let wanted = match (event.event_type, event.stream.kind()) {
+    let wanted = matches!(
+        (event.event_type, event.stream.kind()),
         (EventType::CreateEcosystem, StreamKind::Ecosystem)
-        | (EventType::UpdateRoster, StreamKind::Course)
-        | (EventType::CreateUpdateAssignment, StreamKind::Course) => true,
-        _ => false,
-    };
+            | (EventType::UpdateRoster, StreamKind::Course)
+            | (EventType::CreateUpdateAssignment, StreamKind::Course)
+    );
     if !wanted {
         return Vec::new();
     }
