@@ -10,7 +10,8 @@
 -- `id_kind`: 0 student, 1 assignment, 2 course container (owner: a course),
 -- 3 book container (owner: an ecosystem). The first stored event that
 -- introduces an id decides its owner; rows never change (triggers), so
--- readers may cache them.
+-- readers may cache them. Stop processes of earlier builds before applying
+-- this migration: they append events without registry rows.
 CREATE TABLE id_owners (
     id_kind SMALLINT NOT NULL CHECK (id_kind BETWEEN 0 AND 3),
     id_uuid BLOB NOT NULL,
