@@ -56,6 +56,26 @@ macro_rules! shared_backend_methods {
             self.read("listing open gaps", |conn| queries::open_gaps(conn, max))
         }
 
+        pub(crate) fn id_owners(
+            &self,
+            query: &biglearn_core::log::IdQuery,
+        ) -> Result<biglearn_core::log::IdOwners, biglearn_core::log::StoreError> {
+            if query.is_empty() {
+                return Ok(biglearn_core::log::IdOwners::default());
+            }
+            self.read("looking up ids", |conn| queries::id_owners_of(conn, query))
+        }
+
+        pub(crate) fn known_courses(
+            &self,
+            after: Option<biglearn_core::ids::CourseId>,
+            max: usize,
+        ) -> Result<Vec<biglearn_core::ids::CourseId>, biglearn_core::log::StoreError> {
+            self.read("listing known courses", |conn| {
+                queries::known_courses(conn, after, max)
+            })
+        }
+
         pub(crate) fn next_bundles(
             &self,
             consumer: &biglearn_core::log::ConsumerName,

@@ -3,8 +3,10 @@
 //! diesel implementations of `biglearn-core`'s storage traits on SQLite (bundled,
 //! the embedded default) and PostgreSQL.
 //!
-//! - [`SqlStore`] implements [`biglearn_core::log::EventLog`] and
-//!   [`biglearn_core::log::BundleLog`] on either database; open it with
+//! - [`SqlStore`] implements [`biglearn_core::log::EventLog`],
+//!   [`biglearn_core::log::BundleLog`] and [`biglearn_core::log::IdRegistry`]
+//!   (the id registry, table `id_owners`, written with the events) on either
+//!   database; open it with
 //!   [`SqlStore::open`] (a path, `:memory:` or a `postgres://` URL; embedded
 //!   migrations applied) or with [`SqlStore::open_sqlite`] /
 //!   [`SqlStore::open_postgres`] and an explicit [`SqlStore::migrate`].

@@ -57,7 +57,21 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(events, streams, consumer_watermarks);
+diesel::table! {
+    /// The id registry (`biglearn_core::log::registry`, migration
+    /// `*_id_registry`): the owner of every id the stored events introduce.
+    id_owners (id_kind, id_uuid) {
+        /// `IdKind::code`: 0 student, 1 assignment, 2 course container,
+        /// 3 book container.
+        id_kind -> SmallInt,
+        /// The id, 16 bytes.
+        id_uuid -> Binary,
+        /// The owning course (ecosystem for book containers), 16 bytes.
+        owner_uuid -> Binary,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(events, streams, consumer_watermarks, id_owners);
 
 // Engine storage (`src/engine_store/`, migration `*_engine_state`).
 

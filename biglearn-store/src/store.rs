@@ -15,8 +15,8 @@ use std::path::Path;
 use biglearn_core::ids::{CourseId, EventId};
 use biglearn_core::log::{
     AppendReceipt, AppendRejection, AppendRequest, Bundle, BundleLimits, BundleLog, ConsumerName,
-    Event, EventLog, FetchQuery, FetchResponse, OpenGap, SequenceNumber, StoreError, StreamHead,
-    StreamId, StreamKind, StreamMetadata,
+    Event, EventLog, FetchQuery, FetchResponse, IdOwners, IdQuery, IdRegistry, OpenGap,
+    SequenceNumber, StoreError, StreamHead, StreamId, StreamKind, StreamMetadata,
 };
 
 use crate::config::{parse_target, PgOptions, SqliteOptions, Target};
@@ -158,6 +158,20 @@ impl EventLog for SqlStore {
 
     fn open_gaps(&self, max: usize) -> Result<Vec<OpenGap>, StoreError> {
         dispatch!(self, b => b.open_gaps(max))
+    }
+}
+
+impl IdRegistry for SqlStore {
+    fn id_owners(&self, query: &IdQuery) -> Result<IdOwners, StoreError> {
+        dispatch!(self, b => b.id_owners(query))
+    }
+
+    fn known_courses(
+        &self,
+        after: Option<CourseId>,
+        max: usize,
+    ) -> Result<Vec<CourseId>, StoreError> {
+        dispatch!(self, b => b.known_courses(after, max))
     }
 }
 

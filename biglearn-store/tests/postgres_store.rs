@@ -26,6 +26,7 @@ fn dump(url: &str) -> String {
         "SELECT string_agg(concat_ws(',', ord, stream_kind, encode(stream_uuid, 'hex'), sequence_number, encode(event_uuid, 'hex'), event_type, data), '|' ORDER BY ord) AS value FROM events",
         "SELECT string_agg(concat_ws(',', stream_kind, encode(stream_uuid, 'hex'), high_water_mark, coalesce(contiguous_through::text, '-'), coalesce(metadata_sequence_number::text, '-'), coalesce(encode(initial_ecosystem_uuid, 'hex'), '-')), '|' ORDER BY stream_kind, stream_uuid) AS value FROM streams",
         "SELECT string_agg(concat_ws(',', consumer, encode(course_uuid, 'hex'), confirmed), '|' ORDER BY consumer, course_uuid) AS value FROM consumer_watermarks",
+        "SELECT string_agg(concat_ws(',', id_kind, encode(id_uuid, 'hex'), encode(owner_uuid, 'hex')), '|' ORDER BY id_kind, id_uuid) AS value FROM id_owners",
     ];
     queries
         .iter()

@@ -26,6 +26,7 @@ fn dump(path: &std::path::Path) -> String {
         "SELECT group_concat(r, '|') AS value FROM (SELECT ord || ',' || stream_kind || ',' || hex(stream_uuid) || ',' || sequence_number || ',' || hex(event_uuid) || ',' || event_type || ',' || data AS r FROM events ORDER BY ord)",
         "SELECT group_concat(r, '|') AS value FROM (SELECT stream_kind || ',' || hex(stream_uuid) || ',' || high_water_mark || ',' || ifnull(contiguous_through, '-') || ',' || ifnull(metadata_sequence_number, '-') || ',' || ifnull(hex(initial_ecosystem_uuid), '-') AS r FROM streams ORDER BY stream_kind, stream_uuid)",
         "SELECT group_concat(r, '|') AS value FROM (SELECT consumer || ',' || hex(course_uuid) || ',' || confirmed AS r FROM consumer_watermarks ORDER BY consumer, course_uuid)",
+        "SELECT group_concat(r, '|') AS value FROM (SELECT id_kind || ',' || hex(id_uuid) || ',' || hex(owner_uuid) AS r FROM id_owners ORDER BY id_kind, id_uuid)",
     ];
     queries
         .iter()

@@ -4,7 +4,8 @@
 //! in the same process (api.md; decisions A1–A10, O1, O2).
 //!
 //! - [`App`] holds the store, the shared group-commit [`Ingestor`], the
-//!   id [`registry::Registry`], the [`runner::EngineRunner`] thread and the
+//!   id [`registry::Registry`] (a reader over the store's id table: nothing
+//!   is loaded from the log at start), the [`runner::EngineRunner`] thread and the
 //!   [`metrics::Metrics`]; [`router`] exposes it; [`serve`] runs it until a
 //!   shutdown signal and then drains in-flight requests.
 //! - Every request is checked in the order of api.md §2: token (401), body
@@ -96,8 +97,8 @@ pub struct App {
     pub ingestor: Arc<Ingestor<SqlStore>>,
     /// The committer thread in front of `ingestor`, for async callers.
     pub commits: CommitQueue,
-    /// Known ids (statuses and lag).
-    pub registry: Registry,
+    /// Known ids (statuses and lag), read from the store.
+    pub registry: Registry<SqlStore>,
     /// The engine thread.
     pub runner: EngineRunner,
     /// Counters.
@@ -126,11 +127,7 @@ impl App {
         config: &ServerConfig,
     ) -> Result<Arc<App>, ServerError> {
         config.validate()?;
-        let store_error = |source| ServerError::Store {
-            database: config.database.clone(),
-            source,
-        };
-        let registry = Registry::load(store.as_ref()).map_err(store_error)?;
+        let registry = Registry::new(Arc::clone(&store));
         let consumer = ConsumerName::new(ENGINE_CONSUMER)
             .map_err(|e| ServerError::Config(ConfigError::Consumer(e.to_string())))?;
         let settings = runner::RunnerSettings {
@@ -268,7 +265,7 @@ async fn render_metrics(State(app): State<Arc<App>>) -> Response {
     let worker = Arc::clone(&app);
     let rendered = tokio::task::spawn_blocking(move || {
         let mut backlog = Vec::new();
-        for course in worker.registry.courses() {
+        for course in worker.registry.courses()? {
             let lag = worker.lag([course])?;
             if lag > 0 {
                 backlog.push((course.to_string(), lag));

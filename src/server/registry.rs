@@ -1,264 +1,216 @@
-//! Which assignments, students, course containers and book containers the
-//! server has seen, and the course (or ecosystem) each belongs to.
+//! Which assignments, students, course containers and book containers
+//! exist, and the course (or ecosystem) each belongs to: a thin reader over
+//! the store's id registry ([`biglearn_core::log::registry`]).
 //!
 //! The read endpoints need this for their statuses (`assignment_unknown` vs
 //! `assignment_unready`, `book_container_unknown`, …, api.md §5.7, §5.9) and
-//! to know which courses a read touched (its `Biglearn-Lag-Events`, A6b).
-//! It is derived only from stored events: rebuilt from the log at start
-//! ([`Registry::load`]) and updated after every accepted append, before the
-//! write is answered, so a read issued after a write sees what it wrote.
+//! to know which courses a read touches (its `Biglearn-Lag-Events`, A6b).
+//!
+//! The store writes the registry in the same transaction as the events that
+//! introduce the ids, so nothing is loaded at start, every process sharing
+//! the database (several servers on one PostgreSQL) sees the same owners,
+//! and a read issued after a write sees what the write stored: the write is
+//! answered only after its commit, and every lookup that misses the cache
+//! reads the store.
+//!
+//! The cache holds found owners only: an owner never changes once stored
+//! (the first stored event naming an id decides it, and the rows are
+//! immutable), so a cached owner is never stale, while an unknown id is
+//! asked again next time (another process may have written it since). It
+//! is bounded: two generations of at most [`CACHE_ENTRIES`] entries each;
+//! when the newer one fills up the older one is dropped, so ids read
+//! recently stay cached.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use biglearn_core::events::{TypedEvent, WriteRequest};
-use biglearn_core::ids::{
-    AssignmentId, BookContainerId, CourseContainerId, CourseId, EcosystemId, StudentId,
-};
-use biglearn_core::log::{
-    EventLog, EventType, FetchQuery, FetchRequest, SequenceNumber, StoreError, StreamId, StreamKind,
-};
+use biglearn_core::ids::CourseId;
+use biglearn_core::log::{IdKind, IdOwners, IdQuery, IdRegistry, StoreError};
+use uuid::Uuid;
 
-/// Streams per fetch call while loading (api.md §4.7 allows 1000).
-const LOAD_BATCH: usize = 1000;
+/// Entries per cache generation (two generations at most).
+pub const CACHE_ENTRIES: usize = 100_000;
 
+/// Courses per `known_courses` page.
+const COURSE_PAGE: usize = 1000;
+
+/// Two generations of found owners.
 #[derive(Debug, Default)]
-struct Known {
-    book_containers: HashMap<BookContainerId, EcosystemId>,
-    assignments: HashMap<AssignmentId, CourseId>,
-    students: HashMap<StudentId, CourseId>,
-    course_containers: HashMap<CourseContainerId, CourseId>,
-    courses: BTreeSet<CourseId>,
+struct Cache {
+    current: HashMap<(IdKind, Uuid), Uuid>,
+    previous: HashMap<(IdKind, Uuid), Uuid>,
 }
 
-/// The known ids (see the module docs). Shared by every request.
-#[derive(Debug, Default)]
-pub struct Registry {
-    known: RwLock<Known>,
-}
-
-impl Registry {
-    fn read(&self) -> RwLockReadGuard<'_, Known> {
-        self.known.read().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn write(&self) -> RwLockWriteGuard<'_, Known> {
-        self.known.write().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Records what an accepted write made known.
-    pub fn observe_request(&self, request: &WriteRequest) {
-        if let WriteRequest::RecordResponses(items) = request {
-            // The hot path: only take the write lock for a new course.
-            let new: HashSet<CourseId> = {
-                let known = self.read();
-                items
-                    .iter()
-                    .map(|i| i.event.course_uuid)
-                    .filter(|c| !known.courses.contains(c))
-                    .collect()
-            };
-            if !new.is_empty() {
-                self.write().courses.extend(new);
-            }
-            return;
+impl Cache {
+    fn get(&mut self, key: (IdKind, Uuid)) -> Option<Uuid> {
+        if let Some(owner) = self.current.get(&key) {
+            return Some(*owner);
         }
-        let mut known = self.write();
-        match request {
-            WriteRequest::CreateEcosystem(item) => {
-                for container in &item.event.book.contents {
-                    known
-                        .book_containers
-                        .entry(container.container_uuid)
-                        .or_insert(item.event.ecosystem_uuid);
-                }
-            }
-            WriteRequest::CreateCourse(item) => {
-                known.courses.insert(item.event.course_uuid);
-            }
-            WriteRequest::UpdateCourseActiveDates(item) => {
-                known.courses.insert(item.event.course_uuid);
-            }
-            WriteRequest::PrepareCourseEcosystem(item) => {
-                known.courses.insert(item.event.course_uuid);
-            }
-            WriteRequest::UpdateExcludedExercises(item) => {
-                known.courses.insert(item.event.course_uuid);
-            }
-            WriteRequest::UpdateCourseEcosystems(items) => {
-                for item in items {
-                    known.courses.insert(item.event.course_uuid);
-                }
-            }
-            WriteRequest::UpdateRosters(items) => {
-                for item in items {
-                    record_roster(&mut known, &item.event);
-                }
-            }
-            WriteRequest::CreateUpdateAssignments(items) => {
-                for item in items {
-                    let course = item.event.course_uuid;
-                    known.courses.insert(course);
-                    known
-                        .assignments
-                        .entry(item.event.assignment_uuid)
-                        .or_insert(course);
-                }
-            }
-            WriteRequest::RecordResponses(_) => {}
+        let owner = self.previous.remove(&key)?;
+        self.insert(key, owner);
+        Some(owner)
+    }
+
+    fn insert(&mut self, key: (IdKind, Uuid), owner: Uuid) {
+        if self.current.len() >= CACHE_ENTRIES {
+            self.previous = std::mem::take(&mut self.current);
         }
+        self.current.insert(key, owner);
     }
 
-    fn observe_event(&self, event: &TypedEvent) {
-        let mut known = self.write();
-        match event {
-            TypedEvent::CreateEcosystem(body) => {
-                for container in &body.book.contents {
-                    known
-                        .book_containers
-                        .entry(container.container_uuid)
-                        .or_insert(body.ecosystem_uuid);
-                }
-            }
-            TypedEvent::UpdateRoster(body) => record_roster(&mut known, body),
-            TypedEvent::CreateUpdateAssignment(body) => {
-                known.courses.insert(body.course_uuid);
-                known
-                    .assignments
-                    .entry(body.assignment_uuid)
-                    .or_insert(body.course_uuid);
-            }
-            _ => {}
-        }
-    }
-
-    /// The course of a known assignment.
-    pub fn assignment_course(&self, id: AssignmentId) -> Option<CourseId> {
-        self.read().assignments.get(&id).copied()
-    }
-
-    /// The course of a known student.
-    pub fn student_course(&self, id: StudentId) -> Option<CourseId> {
-        self.read().students.get(&id).copied()
-    }
-
-    /// The course of a known course container.
-    pub fn course_container_course(&self, id: CourseContainerId) -> Option<CourseId> {
-        self.read().course_containers.get(&id).copied()
-    }
-
-    /// The ecosystem owning a known book container.
-    pub fn book_container_ecosystem(&self, id: BookContainerId) -> Option<EcosystemId> {
-        self.read().book_containers.get(&id).copied()
-    }
-
-    /// Every course seen (for per-course metrics).
-    pub fn courses(&self) -> Vec<CourseId> {
-        self.read().courses.iter().copied().collect()
-    }
-
-    /// Rebuilds the registry from the log: every created ecosystem's
-    /// create_ecosystem event, and the rosters and assignments of every
-    /// created course up to its first gap. Not covered until they are
-    /// written again or the gap is filled: events behind a gap, and courses
-    /// whose create_course was never stored.
-    pub fn load(log: &impl EventLog) -> Result<Registry, StoreError> {
-        let registry = Registry::default();
-        let ecosystems = all_streams(log, StreamKind::Ecosystem)?;
-        registry.scan(log, &ecosystems, &[EventType::CreateEcosystem])?;
-        let courses = all_streams(log, StreamKind::Course)?;
-        registry
-            .write()
-            .courses
-            .extend(courses.iter().filter_map(|s| match s {
-                StreamId::Course(id) => Some(*id),
-                StreamId::Ecosystem(_) => None,
-            }));
-        registry.scan(
-            log,
-            &courses,
-            &[EventType::UpdateRoster, EventType::CreateUpdateAssignment],
-        )?;
-        Ok(registry)
-    }
-
-    /// Reads `types` of every stream from 0 to its end or first gap.
-    fn scan(
-        &self,
-        log: &impl EventLog,
-        streams: &[StreamId],
-        types: &[EventType],
-    ) -> Result<(), StoreError> {
-        for batch in streams.chunks(LOAD_BATCH) {
-            let mut cursors: Vec<(StreamId, SequenceNumber)> =
-                batch.iter().map(|s| (*s, SequenceNumber::ZERO)).collect();
-            while !cursors.is_empty() {
-                let query = FetchQuery {
-                    requests: cursors
-                        .iter()
-                        .enumerate()
-                        .map(|(i, (stream, offset))| FetchRequest {
-                            request_uuid: i.to_string(),
-                            stream: *stream,
-                            sequence_number_offset: *offset,
-                            event_types: types.iter().copied().collect(),
-                        })
-                        .collect(),
-                    max_num_events: 1000,
-                };
-                let responses = log.fetch_events(&query)?;
-                let mut next = Vec::new();
-                for ((stream, offset), response) in cursors.iter().zip(responses) {
-                    for event in &response.events {
-                        let typed = TypedEvent::from_event(event)
-                            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                        self.observe_event(&typed);
-                    }
-                    if response.is_end || response.is_gap {
-                        continue;
-                    }
-                    let resume = response
-                        .events
-                        .last()
-                        .map_or(*offset, |e| e.sequence_number.next());
-                    next.push((*stream, resume));
-                }
-                cursors = next;
-            }
-        }
-        Ok(())
+    fn len(&self) -> usize {
+        self.current.len() + self.previous.len()
     }
 }
 
-fn record_roster(known: &mut Known, roster: &biglearn_core::events::UpdateRoster) {
-    let course = roster.course_uuid;
-    known.courses.insert(course);
-    for container in &roster.course_containers {
-        known
+/// The id lookups of the read endpoints (see the module docs). Shared by
+/// every request.
+#[derive(Debug)]
+pub struct Registry<S> {
+    store: Arc<S>,
+    cache: Mutex<Cache>,
+}
+
+impl<S: IdRegistry> Registry<S> {
+    /// A reader over `store`'s registry. Reads nothing.
+    pub fn new(store: Arc<S>) -> Self {
+        Registry {
+            store,
+            cache: Mutex::new(Cache::default()),
+        }
+    }
+
+    /// The owners of the known ids among `query`: cached owners, and one
+    /// store lookup for the rest.
+    pub fn owners(&self, query: &IdQuery) -> Result<IdOwners, StoreError> {
+        let mut owners = IdOwners::default();
+        let mut missing = IdQuery::default();
+        {
+            let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+            for (kind, id) in query.keys() {
+                match cache.get((kind, id)) {
+                    Some(owner) => owners.insert(kind, id, owner),
+                    None => push(&mut missing, kind, id),
+                }
+            }
+        }
+        if missing.is_empty() {
+            return Ok(owners);
+        }
+        let found = self.store.id_owners(&missing)?;
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        for (kind, id) in missing.keys() {
+            if let Some(owner) = owner_of(&found, kind, id) {
+                cache.insert((kind, id), owner);
+                owners.insert(kind, id, owner);
+            }
+        }
+        Ok(owners)
+    }
+
+    /// Every course with a stored event (for per-course metrics), ascending.
+    pub fn courses(&self) -> Result<Vec<CourseId>, StoreError> {
+        let mut courses: Vec<CourseId> = Vec::new();
+        loop {
+            let page = self
+                .store
+                .known_courses(courses.last().copied(), COURSE_PAGE)?;
+            let full = page.len() == COURSE_PAGE;
+            courses.extend(page);
+            if !full {
+                return Ok(courses);
+            }
+        }
+    }
+
+    /// How many owners are cached (at most twice [`CACHE_ENTRIES`]).
+    pub fn cached(&self) -> usize {
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+/// Adds `id` of `kind` to `query`.
+fn push(query: &mut IdQuery, kind: IdKind, id: Uuid) {
+    match kind {
+        IdKind::Student => query.students.push(id.into()),
+        IdKind::Assignment => query.assignments.push(id.into()),
+        IdKind::CourseContainer => query.course_containers.push(id.into()),
+        IdKind::BookContainer => query.book_containers.push(id.into()),
+    }
+}
+
+/// The owner of `id` of `kind` in `owners`, as a uuid.
+fn owner_of(owners: &IdOwners, kind: IdKind, id: Uuid) -> Option<Uuid> {
+    match kind {
+        IdKind::Student => owners.students.get(&id.into()).map(|c| *c.as_uuid()),
+        IdKind::Assignment => owners.assignments.get(&id.into()).map(|c| *c.as_uuid()),
+        IdKind::CourseContainer => owners
             .course_containers
-            .entry(container.container_uuid)
-            .or_insert(course);
-    }
-    for student in &roster.students {
-        known.students.entry(student.student_uuid).or_insert(course);
+            .get(&id.into())
+            .map(|c| *c.as_uuid()),
+        IdKind::BookContainer => owners.book_containers.get(&id.into()).map(|e| *e.as_uuid()),
     }
 }
 
-/// Every created stream of `kind`, by metadata number.
-fn all_streams(log: &impl EventLog, kind: StreamKind) -> Result<Vec<StreamId>, StoreError> {
-    let mut streams = Vec::new();
-    let mut offset = 0u64;
-    loop {
-        let page = log.fetch_metadatas(kind, offset, 1000)?;
-        let Some(last) = page.last() else {
-            break;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use biglearn_core::ids::CourseContainerId;
+    use biglearn_core::log::EventLog;
+    use biglearn_core::memory::MemoryStore;
+    use biglearn_core::testing::fixtures::{course, course_id, request};
+    use biglearn_core::testing::{roster_event, student};
+
+    #[test]
+    fn found_owners_are_cached_and_unknown_ids_asked_again() {
+        let store = Arc::new(MemoryStore::new());
+        let registry = Registry::new(Arc::clone(&store));
+        let query = IdQuery {
+            students: vec![student(20), student(21)],
+            ..IdQuery::default()
         };
-        offset = last.metadata_sequence_number + 1;
-        let full = page.len() == 1000;
-        streams.extend(page.into_iter().map(|m| m.stream));
-        if !full {
-            break;
-        }
+        assert!(registry.owners(&query).expect("lookup").is_empty());
+        assert_eq!(registry.cached(), 0);
+        store
+            .append(&request(vec![roster_event(course(1), 0, 100, &[], &[20])]))
+            .expect("append");
+        let owners = registry.owners(&query).expect("lookup");
+        assert_eq!(owners.students.get(&student(20)), Some(&course_id(1)));
+        assert_eq!(owners.len(), 1);
+        assert_eq!(registry.cached(), 1);
+        store
+            .append(&request(vec![roster_event(course(2), 0, 200, &[], &[21])]))
+            .expect("append");
+        let owners = registry.owners(&query).expect("lookup");
+        assert_eq!(owners.students.get(&student(21)), Some(&course_id(2)));
+        assert_eq!(registry.cached(), 2);
+        let container = IdQuery {
+            course_containers: vec![CourseContainerId::from_uuid(*student(20).as_uuid())],
+            ..IdQuery::default()
+        };
+        assert!(registry.owners(&container).expect("lookup").is_empty());
+        assert_eq!(
+            registry.courses().expect("courses"),
+            vec![course_id(1), course_id(2)]
+        );
     }
-    Ok(streams)
+
+    #[test]
+    fn the_cache_is_bounded_and_keeps_recent_entries() {
+        let mut cache = Cache::default();
+        let key = |n: u128| (IdKind::Student, Uuid::from_u128(n));
+        for n in 0..(2 * CACHE_ENTRIES as u128 + 10) {
+            cache.insert(key(n), Uuid::from_u128(1));
+            if n % 1000 == 0 {
+                // Read the first id now and then: it stays cached.
+                assert_eq!(cache.get(key(0)), Some(Uuid::from_u128(1)));
+            }
+        }
+        assert!(cache.len() <= 2 * CACHE_ENTRIES, "{}", cache.len());
+        assert_eq!(cache.get(key(0)), Some(Uuid::from_u128(1)));
+        assert_eq!(cache.get(key(1)), None, "an old, unread id is dropped");
+    }
 }

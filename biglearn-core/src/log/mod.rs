@@ -8,16 +8,22 @@
 //!   and open gaps (O2b, O3).
 //! - [`fetch`]: the pure fair-fetch algorithm of api.md §4.7 ([`fetch_events`])
 //!   over three primitive queries a backend answers ([`FetchSource`]).
-//! - [`EventLog`] / [`BundleLog`]: the storage traits; [`crate::memory`] holds
-//!   the in-memory implementation and `biglearn-store` the SQL ones.
+//! - [`registry`]: the ids the stored events introduce (students,
+//!   assignments, course and book containers) and their owners, written with
+//!   the events; [`IdRegistry`] reads them in batches.
+//! - [`EventLog`] / [`BundleLog`] / [`IdRegistry`]: the storage traits;
+//!   [`crate::memory`] holds the in-memory implementation and
+//!   `biglearn-store` the SQL ones.
 
 pub mod append;
 pub mod bundle;
 pub mod fetch;
+pub mod registry;
 pub mod types;
 
 pub use append::{plan_append, AppendPlan, AppendSnapshot, MetadataAssignment, SnapshotKeys};
 pub use fetch::{fetch_events, FetchSource};
+pub use registry::{introduced_ids, IdKind, IdOwners, IdQuery, IdRegistry, RegisteredId};
 pub use types::*;
 
 use crate::ids::CourseId;

@@ -38,6 +38,9 @@ struct Inner {
     /// Per kind, indexed by metadata sequence number.
     metadata: BTreeMap<StreamKind, Vec<StreamMetadata>>,
     watermarks: HashMap<(ConsumerName, CourseId), SequenceNumber>,
+    /// The id registry ([`crate::log::registry`]): (kind, id) → owner,
+    /// written with the events that introduce the ids.
+    owners: HashMap<(IdKind, uuid::Uuid), uuid::Uuid>,
     next_position: u64,
     /// The engine's states and results ([`crate::engine_store`]), under the
     /// same lock as the watermarks so a commit is one atomic step.
@@ -150,6 +153,11 @@ impl Inner {
                 })
                 .numbers
                 .insert(event.sequence_number, event.event_id);
+            for entry in introduced_ids(event) {
+                self.owners
+                    .entry((entry.kind, entry.id))
+                    .or_insert(entry.owner);
+            }
             self.events.insert(
                 event.event_id,
                 Stored {
@@ -403,6 +411,40 @@ impl BundleLog for MemoryStore {
         let inner = self.read("backlog")?;
         let confirmed = inner.watermarks.get(&(consumer.clone(), course)).copied();
         Ok(bundle::backlog(confirmed, inner.contiguous_through(course)))
+    }
+}
+
+impl IdRegistry for MemoryStore {
+    fn id_owners(&self, query: &IdQuery) -> Result<IdOwners, StoreError> {
+        let inner = self.read("id_owners")?;
+        let mut owners = IdOwners::default();
+        for (kind, id) in query.keys() {
+            if let Some(owner) = inner.owners.get(&(kind, id)) {
+                owners.insert(kind, id, *owner);
+            }
+        }
+        Ok(owners)
+    }
+
+    fn known_courses(
+        &self,
+        after: Option<CourseId>,
+        max: usize,
+    ) -> Result<Vec<CourseId>, StoreError> {
+        let inner = self.read("known_courses")?;
+        let start = match after {
+            Some(after) => std::ops::Bound::Excluded(StreamId::Course(after)),
+            None => std::ops::Bound::Unbounded,
+        };
+        Ok(inner
+            .streams
+            .range((start, std::ops::Bound::Unbounded))
+            .map_while(|(stream, _)| match stream {
+                StreamId::Course(course) => Some(*course),
+                StreamId::Ecosystem(_) => None,
+            })
+            .take(max)
+            .collect())
     }
 }
 

@@ -1,6 +1,7 @@
 //! The public storage conformance suite (feature `testing`).
 //!
-//! Every backend of [`crate::log::BundleLog`] runs the same checks. Each
+//! Every backend of [`crate::log::BundleLog`] and [`crate::log::IdRegistry`]
+//! runs the same checks. Each
 //! check is a function taking a factory that returns a **fresh, empty** store
 //! (it may panic when setup fails); most checks call it once, the model check
 //! once per case. Run them all with one `#[test]` per check:
@@ -27,14 +28,16 @@ mod fetch_checks;
 pub mod fixtures;
 mod model;
 pub mod reference;
+mod registry_checks;
 
 pub use append_checks::*;
 pub use bundle_checks::*;
 pub use engine_checks::*;
 pub use fetch_checks::*;
 pub use model::{concurrent_appends_smoke, model_check};
+pub use registry_checks::*;
 
-use crate::log::BundleLog;
+use crate::log::{BundleLog, IdRegistry};
 
 /// Calls `$crate::$emit!{ (args) [check, …] }` with the list of every check:
 /// the single source of the suite's contents.
@@ -65,6 +68,10 @@ macro_rules! __conformance_checks {
             bundles_consumers_are_independent,
             bundles_respect_limits,
             bundles_serve_oldest_waiting_first,
+            registry_rows_follow_the_events,
+            registry_keeps_the_first_owner,
+            registry_ignores_rejected_requests,
+            registry_lists_known_courses,
             concurrent_appends_smoke,
             model_check,
         ] }
@@ -151,6 +158,6 @@ impl<S> std::fmt::Debug for Check<S> {
 }
 
 /// Every conformance check, in the order [`conformance_tests!`] emits them.
-pub fn all_checks<S: BundleLog>() -> Vec<Check<S>> {
+pub fn all_checks<S: BundleLog + IdRegistry>() -> Vec<Check<S>> {
     crate::__conformance_checks!(__conformance_emit_list,)
 }

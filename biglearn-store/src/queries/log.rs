@@ -17,9 +17,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use biglearn_core::ids::EventId;
 use biglearn_core::log::append::number_after;
 use biglearn_core::log::bundle::open_gap;
+use biglearn_core::ids::CourseId;
 use biglearn_core::log::{
-    AppendPlan, AppendRequest, AppendSnapshot, Event, EventType, FetchSource, OpenGap,
-    SequenceNumber, StoreError, StreamHead, StreamId, StreamKind, StreamMetadata,
+    introduced_ids, AppendPlan, AppendRequest, AppendSnapshot, Event, EventType, FetchSource,
+    IdKind, IdOwners, IdQuery, OpenGap, SequenceNumber, StoreError, StreamHead, StreamId,
+    StreamKind, StreamMetadata,
 };
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -30,7 +32,7 @@ use crate::rows::{
     head_from_parts, kind_code, kind_from_code, seq_from_i64, u64_from_i64, uuid_from_bytes,
     EventRow, MetadataRow, NewHeadRow,
 };
-use crate::schema::{events, streams};
+use crate::schema::{events, id_owners, streams};
 
 /// Most bound parameters per statement: below SQLite's default limit of
 /// 32,766 (PostgreSQL allows 65,535).
@@ -248,15 +250,18 @@ fn load_above_contiguous(
 }
 
 /// Writes a plan: the new events (in plan order, which is the insertion
-/// order), the heads, and the metadata numbers of created streams, with the
-/// backend's bulk statements (`insert_events`, `upsert_heads`). Event rows
-/// are only ever inserted (O2).
+/// order), the ids they introduce (the id registry, first owner kept), the
+/// heads, and the metadata numbers of created streams, with the backend's
+/// bulk statements (`insert_events`, `upsert_heads`). Event rows are only
+/// ever inserted (O2). A plan holds only events that were not stored yet,
+/// so a replay writes no registry row either.
 ///
 /// A head left blocked by a gap keeps the `gap_seen_at` of the append that
 /// first blocked it (`COALESCE` with the stored value) or gets now; an
 /// unblocked head clears it (O3).
 pub(crate) fn write_plan(conn: &mut Conn, plan: &AppendPlan) -> Result<(), TxError> {
     insert_events(conn, &plan.inserts)?;
+    insert_id_owners(conn, &plan.inserts)?;
     let now = unix_micros_now();
     let heads: Vec<NewHeadRow> = plan
         .heads
@@ -459,4 +464,88 @@ pub(crate) fn open_gaps(conn: &mut Conn, max: usize) -> Result<Vec<OpenGap>, TxE
         }
     }
     Ok(gaps)
+}
+
+/// Registers the ids `events` introduce (`introduced_ids`), in event order:
+/// an id already registered, or named twice here, keeps its first owner
+/// (`ON CONFLICT DO NOTHING`). Only roster, assignment and create_ecosystem
+/// events carry ids, so an append of responses runs no statement.
+fn insert_id_owners(conn: &mut Conn, events: &[Event]) -> Result<(), TxError> {
+    let mut seen: HashSet<(IdKind, Uuid)> = HashSet::new();
+    let mut rows: Vec<(i16, Vec<u8>, Vec<u8>)> = Vec::new();
+    for event in events {
+        for entry in introduced_ids(event) {
+            if seen.insert((entry.kind, entry.id)) {
+                rows.push((entry.kind.code(), bytes(entry.id), bytes(entry.owner)));
+            }
+        }
+    }
+    for chunk in rows.chunks(MAX_PARAMS / 3) {
+        let values: Vec<_> = chunk
+            .iter()
+            .map(|(kind, id, owner)| {
+                (
+                    id_owners::id_kind.eq(*kind),
+                    id_owners::id_uuid.eq(id.as_slice()),
+                    id_owners::owner_uuid.eq(owner.as_slice()),
+                )
+            })
+            .collect();
+        diesel::insert_into(id_owners::table)
+            .values(values)
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The owners of the registered ids among `query`: one statement per kind
+/// and piece of ids.
+pub(crate) fn id_owners_of(conn: &mut Conn, query: &IdQuery) -> Result<IdOwners, TxError> {
+    let mut owners = IdOwners::default();
+    let mut by_kind: BTreeMap<IdKind, Vec<Uuid>> = BTreeMap::new();
+    for (kind, id) in query.keys() {
+        by_kind.entry(kind).or_default().push(id);
+    }
+    for (kind, ids) in by_kind {
+        let ids: Vec<&[u8]> = ids.iter().map(|u| u.as_bytes().as_slice()).collect();
+        for piece in in_pieces(&ids) {
+            let rows: Vec<(Vec<u8>, Vec<u8>)> = id_owners::table
+                .filter(id_owners::id_kind.eq(kind.code()))
+                .filter(in_list(id_owners::id_uuid, piece))
+                .select((id_owners::id_uuid, id_owners::owner_uuid))
+                .load(conn)?;
+            for (id, owner) in rows {
+                owners.insert(
+                    kind,
+                    uuid_from_bytes(&id, "id_owners.id_uuid")?,
+                    uuid_from_bytes(&owner, "id_owners.owner_uuid")?,
+                );
+            }
+        }
+    }
+    Ok(owners)
+}
+
+/// Courses with a stream head (at least one stored event), ascending by
+/// uuid, after `after`, at most `max`.
+pub(crate) fn known_courses(
+    conn: &mut Conn,
+    after: Option<CourseId>,
+    max: usize,
+) -> Result<Vec<CourseId>, TxError> {
+    let mut query = streams::table
+        .filter(streams::stream_kind.eq(kind_code(StreamKind::Course)))
+        .order(streams::stream_uuid)
+        .limit(as_i64(max))
+        .select(streams::stream_uuid)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(streams::stream_uuid.gt(bytes(*after.as_uuid())));
+    }
+    let rows: Vec<Vec<u8>> = query.load(conn)?;
+    Ok(rows
+        .iter()
+        .map(|uuid| uuid_from_bytes(uuid, "streams.stream_uuid").map(CourseId::from_uuid))
+        .collect::<Result<_, _>>()?)
 }

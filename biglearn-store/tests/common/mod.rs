@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use biglearn_core::ids::{CourseId, EventId};
 use biglearn_core::log::{
     AppendReceipt, AppendRejection, AppendRequest, Bundle, BundleLimits, BundleLog, ConsumerName,
-    Event, EventLog, FetchQuery, FetchResponse, OpenGap, SequenceNumber, StoreError, StreamHead,
-    StreamId, StreamKind, StreamMetadata,
+    Event, EventLog, FetchQuery, FetchResponse, IdOwners, IdQuery, IdRegistry, OpenGap,
+    SequenceNumber, StoreError, StreamHead, StreamId, StreamKind, StreamMetadata,
 };
 use biglearn_store::{PgOptions, SqlStore, SqliteOptions};
 use diesel::connection::SimpleConnection;
@@ -151,6 +151,20 @@ impl<G: Send + Sync> EventLog for TestStore<G> {
 
     fn open_gaps(&self, max: usize) -> Result<Vec<OpenGap>, StoreError> {
         self.store.open_gaps(max)
+    }
+}
+
+impl<G: Send + Sync> IdRegistry for TestStore<G> {
+    fn id_owners(&self, query: &IdQuery) -> Result<IdOwners, StoreError> {
+        self.store.id_owners(query)
+    }
+
+    fn known_courses(
+        &self,
+        after: Option<CourseId>,
+        max: usize,
+    ) -> Result<Vec<CourseId>, StoreError> {
+        self.store.known_courses(after, max)
     }
 }
 

@@ -13,6 +13,7 @@ use biglearn_core::testing::fixtures::{
     consumer, course, course_id, create_course, create_ecosystem, ecosystem, event, event_id,
     fetch_request, request, response, seq,
 };
+use biglearn_core::testing::{assignment_event, roster_event};
 use biglearn_store::SqlStore;
 
 /// Everything a client can observe about the populated log.
@@ -228,6 +229,8 @@ pub fn rejection_is_atomic(store: &SqlStore, dump: &dyn Fn() -> String) {
         response(course(11), 10, 9001),
         create_course(14, 1),
         response(course(12), 5, 9002),
+        roster_event(course(12), 6, 9005, &[1], &[2, 3]),
+        assignment_event(course(14), 1, 9006, 4),
         response(course(11), 1, 9003), // 1 is held by 1101
     ]);
     let outcome = store.append(&rejected);

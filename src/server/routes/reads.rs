@@ -16,6 +16,7 @@ use biglearn_core::events::JsonPath;
 use biglearn_core::ids::{
     AssignmentId, BookContainerId, CourseContainerId, CourseId, ExerciseId, StudentId,
 };
+use biglearn_core::log::IdQuery;
 
 use crate::server::input::{algorithm, bulk, integer_in, uuid, uuid_text, Obj, MAX_EXERCISES};
 use crate::server::{ApiError, App, Reply};
@@ -88,15 +89,30 @@ pub fn exercises(app: &App, kind: ResultKind, body: &Value) -> Result<Reply, Api
             algorithm: r.algorithm.clone(),
         })
         .collect();
+    let mut query = IdQuery::default();
+    for read in &reads {
+        match kind {
+            ResultKind::PracticeWorstAreas => {
+                query.students.push(StudentId::from_uuid(read.target))
+            }
+            _ => query.assignments.push(AssignmentId::from_uuid(read.target)),
+        }
+    }
+    let owners = app
+        .registry
+        .owners(&query)
+        .map_err(ApiError::store("looking up ids"))?;
     let courses: Vec<Option<CourseId>> = reads
         .iter()
         .map(|read| match kind {
-            ResultKind::PracticeWorstAreas => app
-                .registry
-                .student_course(StudentId::from_uuid(read.target)),
-            _ => app
-                .registry
-                .assignment_course(AssignmentId::from_uuid(read.target)),
+            ResultKind::PracticeWorstAreas => owners
+                .students
+                .get(&StudentId::from_uuid(read.target))
+                .copied(),
+            _ => owners
+                .assignments
+                .get(&AssignmentId::from_uuid(read.target))
+                .copied(),
         })
         .collect();
     let lag = lag_before_reading(app, &courses)?;
@@ -210,15 +226,34 @@ pub fn clues(app: &App, kind: ResultKind, body: &Value) -> Result<Reply, ApiErro
             algorithm: r.algorithm.clone(),
         })
         .collect();
+    let mut query = IdQuery::default();
+    for read in &reads {
+        if teacher {
+            query
+                .course_containers
+                .push(CourseContainerId::from_uuid(read.owner));
+        } else {
+            query.students.push(StudentId::from_uuid(read.owner));
+        }
+        query.book_containers.push(read.book_container);
+    }
+    let owners = app
+        .registry
+        .owners(&query)
+        .map_err(ApiError::store("looking up ids"))?;
     let courses: Vec<Option<CourseId>> = reads
         .iter()
         .map(|read| {
             if teacher {
-                app.registry
-                    .course_container_course(CourseContainerId::from_uuid(read.owner))
+                owners
+                    .course_containers
+                    .get(&CourseContainerId::from_uuid(read.owner))
+                    .copied()
             } else {
-                app.registry
-                    .student_course(StudentId::from_uuid(read.owner))
+                owners
+                    .students
+                    .get(&StudentId::from_uuid(read.owner))
+                    .copied()
             }
         })
         .collect();
@@ -237,7 +272,7 @@ pub fn clues(app: &App, kind: ResultKind, body: &Value) -> Result<Reply, ApiErro
                 "clue_status": "clue_ready",
             }),
             None => {
-                let ecosystem = app.registry.book_container_ecosystem(read.book_container);
+                let ecosystem = owners.book_containers.get(&read.book_container);
                 let mut data = json!({
                     "minimum": 0,
                     "most_likely": 0.5,

@@ -1,6 +1,7 @@
 //! The ten event-writing endpoints (api.md §5.1–§5.6): parse (A2), append
-//! the whole call atomically through the shared group commit (A4, O2a),
-//! record the ids it made known, wake the engine, answer in request order
+//! the whole call atomically through the shared group commit (A4, O2a; the
+//! store registers the ids the call introduces in the same transaction),
+//! wake the engine, answer in request order
 //! echoing uuids as sent (A9).
 //!
 //! Calls with small bodies take the async path ([`handle_queued`]): parsed
@@ -65,7 +66,6 @@ pub async fn handle_queued(app: &App, endpoint: Endpoint, bytes: &[u8]) -> Resul
         }))
     });
     settle(app, outcome, list_key(write), None)?;
-    app.registry.observe_request(&request);
     Ok(Reply::json(response(&request, &body)))
 }
 
@@ -90,8 +90,8 @@ fn list_key(endpoint: WriteEndpoint) -> Option<&'static str> {
     }
 }
 
-/// Appends the call's events; on success updates the registry and wakes
-/// the engine. `positions` maps event index → request item index when
+/// Appends the call's events (and, in the same transaction, the ids they
+/// introduce); on success wakes the engine. `positions` maps event index → request item index when
 /// some items were not appended.
 fn append(
     app: &App,
@@ -101,7 +101,6 @@ fn append(
 ) -> Result<(), ApiError> {
     let outcome = app.ingestor.append(request.append_request());
     settle(app, outcome, list_key, positions)?;
-    app.registry.observe_request(request);
     Ok(())
 }
 

@@ -1,0 +1,2 @@
+DROP TABLE id_owners;
+DROP FUNCTION biglearn_id_owners_immutable();
