@@ -207,6 +207,16 @@ fn s1_fix_10_a_new_matrix_recalculates_clues_and_exercises() {
     let before_pe = store.exercise_result(&sparfa_pe()).unwrap().unwrap();
     let before_clue = store.clue_result(&sparfa_clue()).unwrap().unwrap();
     assert_eq!(before_clue.ecosystem_matrix_uuid, None);
+    let local_clue = ClueKey {
+        algorithm: name("local_query"),
+        ..sparfa_clue()
+    };
+    let local_worst = ExerciseKey {
+        target: ExerciseTarget::PracticeWorstAreas(student(1)),
+        algorithm: name("local_query"),
+    };
+    let before_local_clue = store.clue_result(&local_clue).unwrap().unwrap();
+    let before_local_worst = store.exercise_result(&local_worst).unwrap().unwrap();
 
     let report = engine.refit(&store, eco(1), day(20)).unwrap();
     assert_eq!(report.courses_woken, 1);
@@ -235,6 +245,17 @@ fn s1_fix_10_a_new_matrix_recalculates_clues_and_exercises() {
             .unwrap()
             .ecosystem_matrix_uuid,
         report.matrix_uuid
+    );
+    // local_query reads no matrix: its CLUEs and worst areas stay as they
+    // were (an assignment's rows are all recalculated: its SPEs avoid the
+    // PEs of every algorithm).
+    assert_eq!(
+        store.clue_result(&local_clue).unwrap(),
+        Some(before_local_clue)
+    );
+    assert_eq!(
+        store.exercise_result(&local_worst).unwrap(),
+        Some(before_local_worst)
     );
     // The wake-up is consumed: the next step is idle.
     assert!(run(&mut engine, &store, 20).is_idle());

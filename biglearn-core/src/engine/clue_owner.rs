@@ -12,8 +12,9 @@ use crate::projection::AnsweredExercise;
 
 /// Why an owner's CLUEs are recalculated: `full` (all rows, at that
 /// sequence number), `prepared` (only the prepared ecosystem's rows, S1
-/// fix 11) and/or `answers` (only the rows these changed answers count
-/// for, each at the sequence number of the last event that changed it).
+/// fix 11), `answers` (only the rows these changed answers count for, each
+/// at the sequence number of the last event that changed it) and/or
+/// `matrix` (the rows of the algorithm that reads the matrix).
 #[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Marks<'d> {
     /// Every row, dirtied last by the event at this sequence number.
@@ -22,6 +23,8 @@ pub(super) struct Marks<'d> {
     pub(super) prepared: Option<SequenceNumber>,
     /// Changed answers of the owner's students.
     pub(super) answers: Option<&'d BTreeMap<AnsweredExercise, SequenceNumber>>,
+    /// A new matrix: every `biglearn_sparfa` row.
+    pub(super) matrix: Option<SequenceNumber>,
 }
 
 impl Marks<'_> {
@@ -31,12 +34,13 @@ impl Marks<'_> {
     }
 }
 
-/// The owners of `full`, `prepared` and `answers` in key order, with their
-/// marks.
+/// The owners of `full`, `prepared`, `answers` and `matrix` in key order,
+/// with their marks.
 pub(super) fn merged<'d, K: Ord + Copy>(
     full: &BTreeMap<K, SequenceNumber>,
     prepared: &BTreeMap<K, SequenceNumber>,
     answers: &'d BTreeMap<K, BTreeMap<AnsweredExercise, SequenceNumber>>,
+    matrix: &BTreeMap<K, SequenceNumber>,
 ) -> BTreeMap<K, Marks<'d>> {
     let mut all: BTreeMap<K, Marks<'d>> = BTreeMap::new();
     for (key, at) in full {
@@ -47,6 +51,9 @@ pub(super) fn merged<'d, K: Ord + Copy>(
     }
     for (key, changed) in answers {
         all.entry(*key).or_default().answers = Some(changed);
+    }
+    for (key, at) in matrix {
+        all.entry(*key).or_default().matrix = Some(*at);
     }
     all
 }

@@ -152,7 +152,7 @@ pub(super) fn calculate(
     let matrices = Matrices::load_cached(store, &state.course, cache)?;
     let stored = matrices.ids();
     dirty.mark(&time_changes(&state.course, state.clock, now), at);
-    dirty.mark(&matrix_changes(&state.course, &state.matrices, &stored), at);
+    dirty.mark_matrix(&matrix_changes(&state.course, &state.matrices, &stored), at);
     let outcome =
         recalc::recalculate_salted(state, ecosystems.catalog(), &matrices, &dirty, now, salt);
     state.clock = Some(state.clock.map_or(now, |c| c.max(now)));

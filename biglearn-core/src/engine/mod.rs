@@ -175,12 +175,28 @@ pub struct Dirty {
     pub student_answers: BTreeMap<StudentId, BTreeMap<AnsweredExercise, SequenceNumber>>,
     /// The same for teacher CLUEs, per course container.
     pub teacher_answers: BTreeMap<CourseContainerId, BTreeMap<AnsweredExercise, SequenceNumber>>,
+    /// Targets a new matrix made dirty: only their `biglearn_sparfa` rows
+    /// depend on it (unless another mark names them too).
+    pub matrix: MatrixMarks,
     /// Students whose CLUE rows in the prepared ecosystem only must be
     /// (pre)computed: a preparation arrived (S1 fix 11).
     pub prepared_student_clues: BTreeMap<StudentId, SequenceNumber>,
     /// Course containers whose teacher CLUE rows in the prepared ecosystem
     /// only must be (pre)computed (S1 fix 11).
     pub prepared_teacher_clues: BTreeMap<CourseContainerId, SequenceNumber>,
+}
+
+/// What a new matrix makes dirty, each with the sequence number it is
+/// calculated at ([`wake::matrix_changes`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MatrixMarks {
+    /// Students whose `biglearn_sparfa` CLUEs must be recalculated.
+    pub student_clues: BTreeMap<StudentId, SequenceNumber>,
+    /// Course containers whose `biglearn_sparfa` teacher CLUEs must be
+    /// recalculated.
+    pub teacher_clues: BTreeMap<CourseContainerId, SequenceNumber>,
+    /// Students whose `biglearn_sparfa` worst areas must be recalculated.
+    pub worst_areas: BTreeMap<StudentId, SequenceNumber>,
 }
 
 impl Dirty {
@@ -205,6 +221,24 @@ impl Dirty {
         for (id, answers) in &changes.teacher_answers {
             let marks = self.teacher_answers.entry(*id).or_default();
             marks.extend(answers.iter().map(|a| (*a, at)));
+        }
+    }
+
+    /// Marks the targets of `changes`, made by a new matrix, as dirty for
+    /// the algorithm that reads the matrix; assignments are marked whole
+    /// (an assignment's SPEs avoid the PEs of every algorithm).
+    pub fn mark_matrix(&mut self, changes: &CourseChanges, at: SequenceNumber) {
+        for id in &changes.assignment_exercises {
+            self.assignments.insert(*id, at);
+        }
+        for id in &changes.worst_areas {
+            self.matrix.worst_areas.insert(*id, at);
+        }
+        for id in &changes.student_clues {
+            self.matrix.student_clues.insert(*id, at);
+        }
+        for id in &changes.teacher_clues {
+            self.matrix.teacher_clues.insert(*id, at);
         }
     }
 

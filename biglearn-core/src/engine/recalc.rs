@@ -114,6 +114,7 @@ pub fn recalculate_salted(
         &dirty.student_clues,
         &dirty.prepared_student_clues,
         &dirty.student_answers,
+        &dirty.matrix.student_clues,
     );
     for (student, marks) in student_marks {
         let enrolled = views.course().students.contains_key(&student);
@@ -126,7 +127,7 @@ pub fn recalculate_salted(
                 let current = views.student_clues_on(student, now, &only);
                 ctx.answer_clues(&owner, &current, &old, &targets, &mut out)
             }
-            Plan::All(marks, answered) => {
+            Plan::All(marks, answered, only) => {
                 // Without a full mark these only tell which current rows stay.
                 let current = if enrolled {
                     ctx.student_inputs(student)
@@ -137,7 +138,14 @@ pub fn recalculate_salted(
                     Some(ecosystem) if enrolled => views.student_clues_in(student, ecosystem, now),
                     _ => Vec::new(),
                 };
-                ctx.owner_clues(&owner, &current, next, &old, marks, &answered, &mut out)
+                ctx.owner_clues(
+                    &owner,
+                    &current,
+                    next,
+                    &old,
+                    (marks, &answered, only),
+                    &mut out,
+                )
             }
         };
         ctx.forget_clues(student, old.difference(&new));
@@ -149,13 +157,24 @@ pub fn recalculate_salted(
             student_clues.insert(student, new);
         }
     }
+    let mut worst: BTreeMap<StudentId, (SequenceNumber, Option<BuiltinAlgorithm>)> = dirty
+        .matrix
+        .worst_areas
+        .iter()
+        .map(|(student, at)| (*student, (*at, Some(BuiltinAlgorithm::BiglearnSparfa))))
+        .collect();
     for (student, at) in &dirty.worst_areas {
-        ctx.worst_areas(*student, *at, student_clues.get(student), &mut out);
+        let entry = worst.entry(*student).or_insert((*at, None));
+        *entry = (entry.0.max(*at), None);
+    }
+    for (student, (at, only)) in worst {
+        ctx.worst_areas(student, at, only, student_clues.get(&student), &mut out);
     }
     let teacher_marks = merged(
         &dirty.teacher_clues,
         &dirty.prepared_teacher_clues,
         &dirty.teacher_answers,
+        &dirty.matrix.teacher_clues,
     );
     for (container, marks) in teacher_marks {
         let node = views.course().containers.get(&container);
@@ -168,13 +187,20 @@ pub fn recalculate_salted(
                 let current = views.teacher_clues_on(container, now, &only);
                 ctx.answer_clues(&owner, &current, &old, &targets, &mut out)
             }
-            Plan::All(marks, answered) => {
+            Plan::All(marks, answered, only) => {
                 let current = views.teacher_clues(container, now);
                 let next = match pending {
                     Some(ecosystem) => views.teacher_clues_in(container, ecosystem, now),
                     None => Vec::new(),
                 };
-                ctx.owner_clues(&owner, &current, next, &old, marks, &answered, &mut out)
+                ctx.owner_clues(
+                    &owner,
+                    &current,
+                    next,
+                    &old,
+                    (marks, &answered, only),
+                    &mut out,
+                )
             }
         };
         if !new.is_empty() {
@@ -195,8 +221,13 @@ enum Plan<'d> {
     /// each at the latest sequence number of those answers.
     Answers(BTreeMap<BookContainerId, SequenceNumber>),
     /// Every row per the marks; a target that changed answers count for
-    /// takes the later of the full mark and those answers.
-    All(Marks<'d>, BTreeMap<BookContainerId, SequenceNumber>),
+    /// takes the later of the full mark and those answers; only the rows
+    /// of one algorithm when it is named.
+    All(
+        Marks<'d>,
+        BTreeMap<BookContainerId, SequenceNumber>,
+        Option<BuiltinAlgorithm>,
+    ),
 }
 
 struct Context<'v, 'c, 'm, 's> {
@@ -487,10 +518,13 @@ impl Context<'_, '_, '_, '_> {
     /// Practice worst areas of one student (§2.7) from each algorithm's own
     /// CLUEs in the course's current ecosystem; a student no longer on the
     /// roster has its rows retired.
+    /// The practice worst areas of `student` (scheduler.md §2.7) for both
+    /// algorithms, or `only` one.
     fn worst_areas(
         &self,
         student: StudentId,
         at: SequenceNumber,
+        only: Option<BuiltinAlgorithm>,
         written: Option<&BTreeSet<BookContainerId>>,
         out: &mut Outcome,
     ) {
@@ -512,6 +546,9 @@ impl Context<'_, '_, '_, '_> {
         } = &*student_inputs;
         let calculation = self.calculation("worst_areas", &[student.into()], at);
         for alg in self.algorithms.for_ecosystem(ecosystem) {
+            if only.is_some_and(|only| alg.algorithm() != only) {
+                continue;
+            }
             let request = ExerciseOrderRequest {
                 calculation,
                 ecosystem,
@@ -647,19 +684,29 @@ impl Context<'_, '_, '_, '_> {
         students: &BTreeSet<StudentId>,
         old: &BTreeSet<BookContainerId>,
     ) -> Plan<'d> {
+        let mut marks = marks;
+        if let Some(at) = marks.matrix {
+            if marks.full.is_none() && marks.prepared.is_none() && marks.answers.is_none() {
+                // Only the rows the matrix is read for.
+                let full = Some(at);
+                let only = Some(BuiltinAlgorithm::BiglearnSparfa);
+                return Plan::All(Marks { full, ..marks }, BTreeMap::new(), only);
+            }
+            marks.full = marks.full.max(Some(at));
+        }
         let Some(answers) = marks.answers else {
-            return Plan::All(marks, BTreeMap::new());
+            return Plan::All(marks, BTreeMap::new(), None);
         };
         if !exists {
             // Every row of a removed owner is retired.
             let full = marks.full.max(marks.last_answer());
-            return Plan::All(Marks { full, ..marks }, BTreeMap::new());
+            return Plan::All(Marks { full, ..marks }, BTreeMap::new(), None);
         }
         let targets = self.answered_targets(students, old, answers);
         if marks.full.is_none() && marks.prepared.is_none() {
             Plan::Answers(targets)
         } else {
-            Plan::All(marks, targets)
+            Plan::All(marks, targets, None)
         }
     }
 
@@ -718,7 +765,7 @@ impl Context<'_, '_, '_, '_> {
             .copied()
             .unwrap_or(SequenceNumber::ZERO);
         let at = |target: BookContainerId| targets.get(&target).copied().unwrap_or(latest);
-        written.extend(self.clues(owner, current, at, out));
+        written.extend(self.clues(owner, current, at, None, out));
         retire(owner, old.difference(&written), out);
         written
     }
@@ -753,15 +800,17 @@ impl Context<'_, '_, '_, '_> {
     /// marks so the uuids do not depend on bundle cuts; a target in
     /// `answered` takes the later of that and its answers'. Retires the
     /// rows of `old` containers that are gone; returns the containers kept.
-    #[allow(clippy::too_many_arguments)]
     fn owner_clues(
         &self,
         owner: &ClueOwner,
         current: &[ClueInput],
         next: Vec<ClueInput>,
         old: &BTreeSet<BookContainerId>,
-        marks: Marks<'_>,
-        answered: &BTreeMap<BookContainerId, SequenceNumber>,
+        (marks, answered, only): (
+            Marks<'_>,
+            &BTreeMap<BookContainerId, SequenceNumber>,
+            Option<BuiltinAlgorithm>,
+        ),
         out: &mut Outcome,
     ) -> BTreeSet<BookContainerId> {
         let current_bcs: BTreeSet<BookContainerId> =
@@ -770,7 +819,7 @@ impl Context<'_, '_, '_, '_> {
             move |target: BookContainerId| answered.get(&target).map_or(at, |a| at.max(*a))
         };
         let mut written = match marks.full {
-            Some(at) => self.clues(owner, current, later(at), out),
+            Some(at) => self.clues(owner, current, later(at), only, out),
             None => {
                 // Rows that changed answers count for are recalculated,
                 // the others stay.
@@ -789,7 +838,7 @@ impl Context<'_, '_, '_, '_> {
                         .copied()
                         .unwrap_or(SequenceNumber::ZERO)
                 };
-                kept.extend(self.clues(owner, &redo, at, out));
+                kept.extend(self.clues(owner, &redo, at, only, out));
                 kept
             }
         };
@@ -798,19 +847,21 @@ impl Context<'_, '_, '_, '_> {
                 .into_iter()
                 .filter(|i| !current_bcs.contains(&i.book_container))
                 .collect();
-            written.extend(self.clues(owner, &next, later(at), out));
+            written.extend(self.clues(owner, &next, later(at), only, out));
         }
         retire(owner, old.difference(&written), out);
         written
     }
 
-    /// Writes the CLUEs of `inputs` for both algorithms, each target at the
-    /// sequence number `at` gives, and returns the containers written.
+    /// Writes the CLUEs of `inputs` for both algorithms (or `only` one),
+    /// each target at the sequence number `at` gives, and returns the
+    /// containers written.
     fn clues(
         &self,
         owner: &ClueOwner,
         inputs: &[ClueInput],
         at: impl Fn(BookContainerId) -> SequenceNumber,
+        only: Option<BuiltinAlgorithm>,
         out: &mut Outcome,
     ) -> BTreeSet<BookContainerId> {
         let mut written = BTreeSet::new();
@@ -822,6 +873,9 @@ impl Context<'_, '_, '_, '_> {
                 at(input.book_container),
             );
             for alg in self.algorithms.for_ecosystem(input.ecosystem) {
+                if only.is_some_and(|only| alg.algorithm() != only) {
+                    continue;
+                }
                 let computed = self.clue(&alg, owner.students(), input);
                 if let ClueOwner::Student(student, _) = owner {
                     let key = (*student, input.book_container, alg.algorithm());

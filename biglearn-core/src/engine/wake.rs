@@ -104,8 +104,10 @@ pub fn ecosystems_of(course: &CourseState) -> Vec<EcosystemId> {
 /// What a change of stored matrices makes dirty: when an ecosystem the
 /// results were calculated in now has another matrix (or its first), every
 /// CLUE and worst area and every assignment that needs PEs or SPEs (the
-/// matrix orders exercises and computes CLUEs for all of them). Ecosystems
-/// new to the course are left to the events that brought them.
+/// matrix orders exercises and computes CLUEs for all of them). The engine
+/// marks these with [`super::Dirty::mark_matrix`]: of the CLUEs and worst
+/// areas, only the `biglearn_sparfa` rows read the matrix. Ecosystems new
+/// to the course are left to the events that brought them.
 pub fn matrix_changes(
     course: &CourseState,
     used: &BTreeMap<EcosystemId, Option<EcosystemMatrixId>>,

@@ -53,6 +53,8 @@ pub struct CourseViews<'a> {
     /// Each student's CLUE candidates met so far: a student's own CLUEs and
     /// the teacher CLUEs of its containers read the same list.
     student_candidates: RefCell<FastHashMap<StudentId, Rc<StudentCandidates>>>,
+    /// Each student's CLUE targets in the current ecosystem met so far.
+    student_targets: RefCell<FastHashMap<StudentId, Rc<BTreeSet<BookContainerId>>>>,
 }
 
 /// One student's answers that may count towards a CLUE, with the
@@ -114,6 +116,7 @@ impl<'a> CourseViews<'a> {
             mappings: course.book_container_mappings(),
             clue_pools: RefCell::new(FastHashMap::default()),
             student_candidates: RefCell::new(FastHashMap::default()),
+            student_targets: RefCell::new(FastHashMap::default()),
         }
     }
 
@@ -338,10 +341,22 @@ impl<'a> CourseViews<'a> {
     /// The CLUE targets in the current ecosystem that the answers of
     /// `students` can count for (whether or not a row is written).
     pub fn clue_targets(&self, students: &BTreeSet<StudentId>) -> BTreeSet<BookContainerId> {
-        match self.course.current_ecosystem {
-            Some(current) => self.targets_of(&self.candidates(students), current),
-            None => BTreeSet::new(),
+        let Some(current) = self.course.current_ecosystem else {
+            return BTreeSet::new();
+        };
+        let mut all = BTreeSet::new();
+        for student in students {
+            if let Some(found) = self.student_targets.borrow().get(student) {
+                all.extend(found.iter().copied());
+                continue;
+            }
+            let targets = self.targets_of(&self.student_candidates(*student), current);
+            all.extend(targets.iter().copied());
+            self.student_targets
+                .borrow_mut()
+                .insert(*student, Rc::new(targets));
         }
+        all
     }
 
     /// The CLUE targets in the current ecosystem of an answer to
