@@ -118,10 +118,9 @@ pub fn recalculate_salted(
     );
     for (student, marks) in student_marks {
         let enrolled = views.course().students.contains_key(&student);
-        let students = BTreeSet::from([student]);
         let old = student_clues.remove(&student).unwrap_or_default();
         let owner = ClueOwner::Student(student, vec![student]);
-        let new = match ctx.plan(marks, enrolled, &students, &old) {
+        let new = match ctx.plan(marks, enrolled) {
             Plan::Answers(targets) => {
                 let only = targets.keys().copied().collect();
                 let current = views.student_clues_on(student, now, &only);
@@ -181,7 +180,7 @@ pub fn recalculate_salted(
         let students: BTreeSet<StudentId> = node.map(|n| n.students.clone()).unwrap_or_default();
         let old = teacher_clues.remove(&container).unwrap_or_default();
         let owner = ClueOwner::Teacher(container, students.iter().copied().collect());
-        let new = match ctx.plan(marks, node.is_some(), &students, &old) {
+        let new = match ctx.plan(marks, node.is_some()) {
             Plan::Answers(targets) => {
                 let only = targets.keys().copied().collect();
                 let current = views.teacher_clues_on(container, now, &only);
@@ -677,13 +676,7 @@ impl Context<'_, '_, '_, '_> {
     /// the later of its mark and theirs. (An answer given while a prepared
     /// ecosystem is pending marks all of the owner's CLUEs: the projection
     /// does that, so the rule does not depend on how bundles are cut.)
-    fn plan<'d>(
-        &self,
-        marks: Marks<'d>,
-        exists: bool,
-        students: &BTreeSet<StudentId>,
-        old: &BTreeSet<BookContainerId>,
-    ) -> Plan<'d> {
+    fn plan<'d>(&self, marks: Marks<'d>, exists: bool) -> Plan<'d> {
         let mut marks = marks;
         if let Some(at) = marks.matrix {
             if marks.full.is_none() && marks.prepared.is_none() && marks.answers.is_none() {
@@ -702,7 +695,7 @@ impl Context<'_, '_, '_, '_> {
             let full = marks.full.max(marks.last_answer());
             return Plan::All(Marks { full, ..marks }, BTreeMap::new(), None);
         }
-        let targets = self.answered_targets(students, old, answers);
+        let targets = self.answered_targets(answers);
         if marks.full.is_none() && marks.prepared.is_none() {
             Plan::Answers(targets)
         } else {
@@ -710,34 +703,28 @@ impl Context<'_, '_, '_, '_> {
         }
     }
 
-    /// The targets that `answers` count for, among the students' targets
-    /// and the `old` rows (§3.1: the containers holding an answered
-    /// exercise in the answer's ecosystem, mapped forward, and every
-    /// container whose CLUE pool holds it), each with the latest sequence
-    /// number of those answers.
+    /// The targets that `answers` count for (§3.1: the containers holding
+    /// an answered exercise in the answer's ecosystem, mapped forward, and
+    /// every target whose CLUE pool holds it), each with the latest
+    /// sequence number of those answers.
     fn answered_targets(
         &self,
-        students: &BTreeSet<StudentId>,
-        old: &BTreeSet<BookContainerId>,
         answers: &BTreeMap<AnsweredExercise, SequenceNumber>,
     ) -> BTreeMap<BookContainerId, SequenceNumber> {
         let mut targets: BTreeMap<BookContainerId, SequenceNumber> = BTreeMap::new();
-        let mut bump = |target: BookContainerId, at: SequenceNumber| {
-            let entry = targets.entry(target).or_insert(at);
-            *entry = (*entry).max(at);
-        };
+        let mut pools: FastHashMap<ExerciseId, Vec<BookContainerId>> = FastHashMap::default();
         for (answer, at) in answers {
-            for target in self.views.answer_targets(*answer) {
-                bump(target, *at);
-            }
-        }
-        let mut all = self.views.clue_targets(students);
-        all.extend(old.iter().copied());
-        for target in all {
-            for (answer, at) in answers {
-                if self.views.clue_pool_holds(target, answer.exercise) {
-                    bump(target, *at);
-                }
+            let pool_targets = pools
+                .entry(answer.exercise)
+                .or_insert_with(|| self.views.pool_targets(answer.exercise));
+            for target in self
+                .views
+                .answer_targets(*answer)
+                .into_iter()
+                .chain(pool_targets.iter().copied())
+            {
+                let entry = targets.entry(target).or_insert(*at);
+                *entry = (*entry).max(*at);
             }
         }
         targets

@@ -53,8 +53,6 @@ pub struct CourseViews<'a> {
     /// Each student's CLUE candidates met so far: a student's own CLUEs and
     /// the teacher CLUEs of its containers read the same list.
     student_candidates: RefCell<FastHashMap<StudentId, Rc<StudentCandidates>>>,
-    /// Each student's CLUE targets in the current ecosystem met so far.
-    student_targets: RefCell<FastHashMap<StudentId, Rc<BTreeSet<BookContainerId>>>>,
 }
 
 /// One student's answers that may count towards a CLUE, with the
@@ -116,7 +114,6 @@ impl<'a> CourseViews<'a> {
             mappings: course.book_container_mappings(),
             clue_pools: RefCell::new(FastHashMap::default()),
             student_candidates: RefCell::new(FastHashMap::default()),
-            student_targets: RefCell::new(FastHashMap::default()),
         }
     }
 
@@ -338,25 +335,30 @@ impl<'a> CourseViews<'a> {
         }
     }
 
-    /// The CLUE targets in the current ecosystem that the answers of
-    /// `students` can count for (whether or not a row is written).
-    pub fn clue_targets(&self, students: &BTreeSet<StudentId>) -> BTreeSet<BookContainerId> {
+    /// The targets in the current ecosystem whose CLUE pool holds
+    /// `exercise`: a container of any ecosystem holding it, or one such a
+    /// container maps to, whose pool (§3.1: its own and its sources',
+    /// minus exclusions) holds it.
+    pub fn pool_targets(&self, exercise: ExerciseId) -> Vec<BookContainerId> {
         let Some(current) = self.course.current_ecosystem else {
-            return BTreeSet::new();
+            return Vec::new();
         };
-        let mut all = BTreeSet::new();
-        for student in students {
-            if let Some(found) = self.student_targets.borrow().get(student) {
-                all.extend(found.iter().copied());
-                continue;
+        let mut targets = Vec::new();
+        for view in self.views.values() {
+            for bc in view.book_containers_of(exercise) {
+                targets.push(*bc);
+                targets.extend(
+                    self.mappings
+                        .iter()
+                        .filter(|m| m.to_ecosystem == current && m.from_book_container == *bc)
+                        .map(|m| m.to_book_container),
+                );
             }
-            let targets = self.targets_of(&self.student_candidates(*student), current);
-            all.extend(targets.iter().copied());
-            self.student_targets
-                .borrow_mut()
-                .insert(*student, Rc::new(targets));
         }
-        all
+        targets.sort_unstable();
+        targets.dedup();
+        targets.retain(|t| self.clue_pool_holds(*t, exercise));
+        targets
     }
 
     /// The CLUE targets in the current ecosystem of an answer to
