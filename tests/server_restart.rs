@@ -1,7 +1,7 @@
-//! A restart loses nothing (issue 5, acceptance "kill -9 … restart"): every
-//! acknowledged write is stored exactly once after the server state is
-//! dropped and the same SQLite file reopened; derived state (the id
-//! registry, the engine's progress) is rebuilt from the log.
+//! A restart loses nothing (a kill -9 and a restart): every acknowledged
+//! write is stored exactly once after the server state is dropped and the
+//! same SQLite file reopened; the id registry is read from its table, stored
+//! with the events, and the engine resumes from its watermark.
 #![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -46,7 +46,7 @@ fn restart_in_the_middle_of_a_run_loses_nothing() {
         .ok();
     assert_eq!(replay["recorded_response_uuids"][0], id(RESPONSE, 1));
     assert_eq!(server.count_course_events(&id(COURSE, 1)), 24);
-    // The registry was rebuilt: statuses of known ids survive.
+    // The registry is stored: statuses of known ids survive.
     let read = server.read_when_processed(
         "/fetch_student_clues",
         json!({"student_clue_requests": [{"request_uuid": id(REQUEST, 1), "student_uuid": id(STUDENT, 1002),
