@@ -30,6 +30,9 @@ pub fn time_changes(course: &CourseState, since: Option<Instant>, now: Instant) 
     if now <= since {
         return changes;
     }
+    // While a prepared ecosystem is pending, its rows are re-mapped from
+    // every answer (S1 fix 11): the student's CLUEs are marked whole.
+    let whole = course.preparation_pending();
     let mut students = BTreeSet::new();
     for id in course.assignments_changing(since, now) {
         let Some(assignment) = course.assignments.get(&id) else {
@@ -43,7 +46,7 @@ pub fn time_changes(course: &CourseState, since: Option<Instant>, now: Instant) 
             let Some(response) = course.responses.get(&trial.trial).filter(|_| issued_here) else {
                 continue;
             };
-            if course.students.contains_key(&response.student) && !course.preparation_pending() {
+            if course.students.contains_key(&response.student) && !whole {
                 changes
                     .student_answers
                     .entry(response.student)
@@ -59,8 +62,7 @@ pub fn time_changes(course: &CourseState, since: Option<Instant>, now: Instant) 
         if !course.students.contains_key(&student) {
             continue;
         }
-        if course.preparation_pending() {
-            // The prepared ecosystem's rows too (S1 fix 11): all of them.
+        if whole {
             changes.student_clues.insert(student);
         }
         changes.worst_areas.insert(student);

@@ -17,6 +17,12 @@ pub enum BuiltinAlgorithm {
 }
 
 impl BuiltinAlgorithm {
+    /// Every built-in algorithm.
+    pub const ALL: [BuiltinAlgorithm; 2] = [
+        BuiltinAlgorithm::BiglearnSparfa,
+        BuiltinAlgorithm::LocalQuery,
+    ];
+
     /// The canonical (lower-case) name.
     pub fn name(self) -> &'static str {
         match self {
@@ -26,12 +32,9 @@ impl BuiltinAlgorithm {
     }
 
     fn from_name(name: &str) -> Option<Self> {
-        [
-            BuiltinAlgorithm::BiglearnSparfa,
-            BuiltinAlgorithm::LocalQuery,
-        ]
-        .into_iter()
-        .find(|alg| alg.name().eq_ignore_ascii_case(name))
+        Self::ALL
+            .into_iter()
+            .find(|alg| alg.name().eq_ignore_ascii_case(name))
     }
 }
 

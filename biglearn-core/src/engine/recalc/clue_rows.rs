@@ -39,10 +39,7 @@ impl Context<'_, '_, '_, '_> {
     ) {
         let mut values = self.clue_values.borrow_mut();
         for book_container in retired {
-            for alg in [
-                BuiltinAlgorithm::BiglearnSparfa,
-                BuiltinAlgorithm::LocalQuery,
-            ] {
+            for alg in BuiltinAlgorithm::ALL {
                 values.remove(&(student, *book_container, alg));
             }
         }

@@ -173,9 +173,11 @@ pub fn recalculate_salted(
     );
     for (container, marks) in teacher_marks {
         let node = views.course().containers.get(&container);
-        let students: BTreeSet<StudentId> = node.map(|n| n.students.clone()).unwrap_or_default();
+        let students: Vec<StudentId> = node
+            .map(|n| n.students.iter().copied().collect())
+            .unwrap_or_default();
         let old = teacher_clues.remove(&container).unwrap_or_default();
-        let owner = ClueOwner::Teacher(container, students.iter().copied().collect());
+        let owner = ClueOwner::Teacher(container, students);
         let new = ctx.owner_rows(
             &owner,
             &old,

@@ -14,10 +14,8 @@ use crate::scheduler::{
 
 impl Context<'_, '_, '_, '_> {
     /// Practice worst areas of one student (§2.7) from each algorithm's own
-    /// CLUEs in the course's current ecosystem; a student no longer on the
-    /// roster has its rows retired.
-    /// The practice worst areas of `student` (scheduler.md §2.7) for both
-    /// algorithms, or `only` one.
+    /// CLUEs in the course's current ecosystem, for both algorithms or
+    /// `only` one; a student no longer on the roster has its rows retired.
     pub(super) fn worst_areas(
         &self,
         student: StudentId,
@@ -112,8 +110,8 @@ impl Context<'_, '_, '_, '_> {
         Some(clues)
     }
 
-    /// The student's CLUEs calculated from its inputs (values written in
-    /// this pass are reused).
+    /// The student's CLUEs calculated from its inputs (known values are
+    /// reused, and the ones calculated here are remembered).
     fn calculated_clues(
         &self,
         student: StudentId,
