@@ -76,8 +76,14 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Connections of the freshness probes (apart from the load's, so probes
 /// never queue behind it).
 const PROBE_CONNECTIONS: usize = 8;
-/// Pause between two freshness reads of one probe.
+/// Shortest pause between two freshness reads of one probe.
 const PROBE_READ_PAUSE: Duration = Duration::from_millis(5);
+/// A probe that has waited `t` pauses `t / PROBE_READ_SLACK` before its next
+/// read (at least [`PROBE_READ_PAUSE`]): a freshness sample is at most 10 %
+/// (or 5 ms) later than the moment the result became fresh, and a stale
+/// engine is not flooded with reads (polling every 5 ms, 600 waiting probes
+/// took a quarter of the server's CPU).
+const PROBE_READ_SLACK: u32 = 10;
 /// Probes per second unless `--freshness-rate` or `--freshness-every-ms`
 /// says otherwise.
 const DEFAULT_FRESHNESS_RATE: f64 = 20.0;
@@ -401,9 +407,15 @@ async fn freshness<T: Transport>(
             Ok(reply) => stats.failed(Kind::ProbeRead, format!("HTTP {}", reply.status)),
             Err(failure) => stats.failed(Kind::ProbeRead, failure.reason()),
         }
-        tokio::time::sleep(PROBE_READ_PAUSE).await;
+        tokio::time::sleep(probe_read_pause(acked.elapsed())).await;
     }
     stats.freshness_timeouts.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The pause before the next freshness read of a probe that has waited
+/// `waited` ([`PROBE_READ_SLACK`]).
+fn probe_read_pause(waited: Duration) -> Duration {
+    (waited / PROBE_READ_SLACK).max(PROBE_READ_PAUSE)
 }
 
 #[cfg(test)]
@@ -465,6 +477,22 @@ mod tests {
             .unwrap()
             .check()
             .is_ok());
+    }
+
+    #[test]
+    fn probe_reads_slow_down_as_the_wait_grows_but_stay_within_a_tenth() {
+        let ms = Duration::from_millis;
+        assert_eq!(probe_read_pause(ms(0)), ms(5));
+        assert_eq!(probe_read_pause(ms(49)), ms(5));
+        assert_eq!(probe_read_pause(ms(250)), ms(25));
+        assert_eq!(probe_read_pause(Duration::from_secs(20)), ms(2000));
+        // Reads of one probe that waits 30 s: about 90, not 6,000.
+        let (mut waited, mut reads) = (Duration::ZERO, 0);
+        while waited < Duration::from_secs(30) {
+            waited += probe_read_pause(waited);
+            reads += 1;
+        }
+        assert!((60..120).contains(&reads), "{reads} reads");
     }
 
     #[tokio::test(start_paused = true)]
