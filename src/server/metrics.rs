@@ -122,7 +122,7 @@ impl Metrics {
         drop(latency);
         let ingest = &snapshot.ingest;
         let runner = snapshot.runner;
-        let counters: [(&str, &str, u64); 13] = [
+        let counters: [(&str, &str, u64); 14] = [
             (
                 "biglearn_events_stored_total",
                 "Events newly stored.",
@@ -179,6 +179,11 @@ impl Metrics {
                 runner.step_errors.load(Ordering::Relaxed),
             ),
             (
+                "biglearn_engine_matrix_catch_up_units_total",
+                "Students, assignments and course containers recalculated for new matrices, in slices behind the responses.",
+                runner.matrix_catch_up_units.load(Ordering::Relaxed),
+            ),
+            (
                 "biglearn_engine_refits_total",
                 "SPARFA matrix refits completed.",
                 runner.refits.load(Ordering::Relaxed),
@@ -204,7 +209,12 @@ impl Metrics {
              biglearn_engine_step_seconds_total {}",
             runner.step_micros.load(Ordering::Relaxed) as f64 / 1e6
         );
-        let gauges: [(&str, &str, f64); 4] = [
+        let gauges: [(&str, &str, f64); 5] = [
+            (
+                "biglearn_engine_courses_catching_up",
+                "Courses with part of their results still from an older matrix (their recalculation is under way).",
+                runner.courses_catching_up.load(Ordering::Relaxed) as f64,
+            ),
             (
                 "biglearn_ingest_group_requests_mean",
                 "Mean requests per committed group.",

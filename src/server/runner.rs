@@ -66,6 +66,11 @@ pub struct RunnerStats {
     pub cached_bytes: AtomicU64,
     /// Steps that failed (retried later).
     pub step_errors: AtomicU64,
+    /// Students, assignments and course containers recalculated for new
+    /// matrices (the engine's catch-up units).
+    pub matrix_catch_up_units: AtomicU64,
+    /// Courses with part of their results still from an older matrix.
+    pub courses_catching_up: AtomicU64,
     /// Matrix refits completed.
     pub refits: AtomicU64,
     /// Matrix refits that failed.
@@ -294,7 +299,8 @@ fn run(shared: &Shared, store: &SqlStore, mut engine: Engine, tick: Duration) {
 /// Background matrix refits (F4) on their own thread, so a long fit never
 /// delays bundle processing: every tick, refit each ecosystem that needs
 /// it, but one ecosystem at most once per `min_refit_interval`. Each refit
-/// wakes every course using the matrix for a full recalculation, and while
+/// wakes every course using the matrix for a full recalculation (done in
+/// slices behind the responses, see `biglearn_core::engine::catch_up`), and while
 /// counts are small the floor(1.1·count)+1 thresholds pass every second or
 /// two; the interval keeps those recalculations from crowding out request
 /// handling (a passed threshold is refitted once the interval is over).
@@ -383,6 +389,12 @@ fn drain(shared: &Shared, store: &SqlStore, engine: &mut Engine) {
                 stats
                     .state_bytes_written
                     .fetch_add(report.state_bytes_written as u64, Ordering::Relaxed);
+                stats
+                    .matrix_catch_up_units
+                    .fetch_add(report.matrix_catch_up_units as u64, Ordering::Relaxed);
+                stats
+                    .courses_catching_up
+                    .store(engine.courses_catching_up() as u64, Ordering::Relaxed);
                 let (courses, bytes) = engine.cache_usage();
                 stats
                     .cached_courses

@@ -6,17 +6,19 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use super::algs::{Matrices, MatrixCache};
+use super::catch_up::{MatrixCatchUp, CATCH_UP_UNITS_PER_STEP};
 use super::ecosystems::EcosystemCache;
 use super::parts::StoredParts;
 use super::recalc::{self, Outcome};
 use super::refit::{self, RefitError, RefitReport};
-use super::wake::{ecosystems_of, matrix_changes, next_wake, time_changes};
+use super::wake::{ecosystems_of, matrices_changed, next_wake, time_changes};
 use super::{Dirty, Engine, EngineCourseState, EngineError, StepReport};
 use crate::engine_store::{
     CommitOutcome, CourseExtras, CourseSchedule, EngineStore, FitResponse, RecordedProblem,
 };
 use crate::ids::{CourseId, EcosystemId, ExerciseId, StudentId};
 use crate::log::SequenceNumber;
+use crate::projection::CourseChanges;
 use crate::scheduler::{seed_from_ids, Instant};
 use crate::sparfa::fit::FitOptions;
 
@@ -135,9 +137,12 @@ impl BundleExtras {
     }
 }
 
-/// Adds what time and matrices changed to `dirty` (at `at`), recalculates,
-/// and moves the state's clock and matrices forward. Returns the result
-/// changes and the course's new schedule.
+/// Adds what time changed to `dirty` (at `at`) and, when a matrix the
+/// results read changed, starts a [`MatrixCatchUp`]; advances the course's
+/// catch-up by at most `*catch_up_budget` units (taken from it);
+/// recalculates, and moves the state's clock and matrices forward. Returns
+/// the result changes and the course's new schedule: due at once while a
+/// catch-up remains.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn calculate(
     store: &impl EngineStore,
@@ -148,18 +153,32 @@ pub(super) fn calculate(
     at: SequenceNumber,
     now: Instant,
     salt: Option<Uuid>,
+    catch_up_budget: &mut usize,
 ) -> Result<(Outcome, CourseSchedule), crate::log::StoreError> {
     let matrices = Matrices::load_cached(store, &state.course, cache)?;
     let stored = matrices.ids();
     dirty.mark(&time_changes(&state.course, state.clock, now), at);
-    dirty.mark_matrix(&matrix_changes(&state.course, &state.matrices, &stored), at);
+    if matrices_changed(&state.matrices, &stored) {
+        state.matrix_catch_up = Some(MatrixCatchUp::start(at));
+    }
+    if let Some(catch_up) = state.matrix_catch_up.take() {
+        let mut changes = CourseChanges::default();
+        let (used, left) = catch_up.slice(&state.course, *catch_up_budget, &mut changes);
+        *catch_up_budget = catch_up_budget.saturating_sub(used);
+        dirty.mark_matrix(&changes, catch_up.at);
+        state.matrix_catch_up = left;
+    }
     let outcome =
         recalc::recalculate_salted(state, ecosystems.catalog(), &matrices, &dirty, now, salt);
     state.clock = Some(state.clock.map_or(now, |c| c.max(now)));
     let used = ecosystems_of(&state.course);
     state.matrices = used.iter().map(|e| (*e, stored.get(e).copied())).collect();
+    let wake_at = match state.matrix_catch_up {
+        Some(_) => Some(now),
+        None => next_wake(&state.course, now),
+    };
     let schedule = CourseSchedule {
-        wake_at: next_wake(&state.course, now),
+        wake_at,
         ecosystems: used,
     };
     Ok((outcome, schedule))
@@ -183,7 +202,10 @@ impl Engine {
     /// Recalculates the courses whose wake-up is at or before `now` (a
     /// feedback or due date passed, or a matrix they use was refitted) and
     /// stores the results without moving the watermark. A course that got
-    /// new events since is left to its bundle (the commit is stale).
+    /// new events since is left to its bundle (the commit is stale). New
+    /// matrices are caught up with for at most
+    /// [`CATCH_UP_UNITS_PER_STEP`] units per call; courses still due
+    /// after that wait for the next step.
     pub fn wake_due(
         &mut self,
         store: &impl EngineStore,
@@ -193,8 +215,12 @@ impl Engine {
         let due = store
             .due_courses(&self.consumer, now, WAKE_BATCH)
             .map_err(|e| self.store_error(e))?;
+        let mut budget = CATCH_UP_UNITS_PER_STEP;
         for course in due {
-            self.wake_course(store, course, now, report)?;
+            if budget == 0 {
+                break;
+            }
+            self.wake_course(store, course, now, &mut budget, report)?;
         }
         Ok(())
     }
@@ -204,6 +230,7 @@ impl Engine {
         store: &impl EngineStore,
         course: CourseId,
         now: Instant,
+        catch_up_budget: &mut usize,
         report: &mut StepReport,
     ) -> Result<(), EngineError> {
         let watermark = store
@@ -225,6 +252,7 @@ impl Engine {
             &[Uuid::from_u64_pair(0, now.as_micros() as u64)],
         )
         .uuid();
+        let budget_before = *catch_up_budget;
         let (outcome, schedule) = calculate(
             store,
             &self.ecosystems,
@@ -234,8 +262,10 @@ impl Engine {
             through,
             now,
             Some(salt),
+            catch_up_budget,
         )
         .map_err(|e| self.store_error(e))?;
+        let caught_up = budget_before - *catch_up_budget;
         let problems: Vec<RecordedProblem> =
             failure_problems(outcome.failures, through, "wake_up").collect();
         let commit = self.course_commit(
@@ -259,10 +289,12 @@ impl Engine {
             })? {
             CommitOutcome::Committed => {
                 report.courses_recalculated += 1;
+                report.matrix_catch_up_units += caught_up;
                 report.result_writes += commit.writes.len();
                 report.problems += commit.problems.len();
                 report.state_bytes_written += commit.state_bytes();
                 cached.state.course.touched.clear();
+                self.note_catch_up(course, &cached.state);
                 self.courses.put(course, cached);
             }
             CommitOutcome::Stale { .. } => {}

@@ -46,6 +46,7 @@
 //! [`refit::refit_ecosystem`]) and wake the courses they affect.
 
 pub mod algs;
+pub mod catch_up;
 mod clue_owner;
 mod course;
 pub mod ecosystems;
@@ -127,6 +128,9 @@ pub struct StepReport {
     pub problems: usize,
     /// Courses recalculated at their wake-up (dates passed, new matrix).
     pub courses_recalculated: usize,
+    /// Students, assignments and course containers (in the units of
+    /// [`catch_up::container_cost`]) recalculated for a new matrix.
+    pub matrix_catch_up_units: usize,
     /// Bytes of course state (head and parts) written.
     pub state_bytes_written: usize,
 }
@@ -155,6 +159,8 @@ pub struct Engine {
     ecosystems: EcosystemCache,
     matrices: algs::MatrixCache,
     courses: CourseCache,
+    /// Courses whose last commit left a matrix catch-up to do.
+    catching_up: std::collections::BTreeSet<CourseId>,
 }
 
 /// The dirty targets of one bundle, each with the sequence number of the
@@ -187,7 +193,7 @@ pub struct Dirty {
 }
 
 /// What a new matrix makes dirty, each with the sequence number it is
-/// calculated at ([`wake::matrix_changes`]).
+/// calculated at ([`catch_up::MatrixCatchUp`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MatrixMarks {
     /// Students whose `biglearn_sparfa` CLUEs must be recalculated.
@@ -284,12 +290,29 @@ impl Engine {
             ecosystems: EcosystemCache::default(),
             matrices: algs::MatrixCache::default(),
             courses: CourseCache::with_budget(cache_bytes),
+            catching_up: std::collections::BTreeSet::new(),
         }
     }
 
     /// How many course states are cached, and their estimated bytes.
     pub fn cache_usage(&self) -> (usize, usize) {
         self.courses.usage()
+    }
+
+    /// How many courses this engine committed last with part of their
+    /// results still from an older matrix ([`catch_up`]); courses stored so
+    /// by an earlier process are counted once they are woken.
+    pub fn courses_catching_up(&self) -> usize {
+        self.catching_up.len()
+    }
+
+    /// Records whether `course`'s committed state owes a catch-up.
+    fn note_catch_up(&mut self, course: CourseId, state: &EngineCourseState) {
+        if state.matrix_catch_up.is_some() {
+            self.catching_up.insert(course);
+        } else {
+            self.catching_up.remove(&course);
+        }
     }
 
     /// The consumer name.
@@ -353,6 +376,7 @@ impl Engine {
             total.result_writes += report.result_writes;
             total.problems += report.problems;
             total.courses_recalculated += report.courses_recalculated;
+            total.matrix_catch_up_units += report.matrix_catch_up_units;
             total.state_bytes_written += report.state_bytes_written;
         }
         Ok(total)
@@ -416,6 +440,8 @@ impl Engine {
             through,
             now,
             None,
+            // Bundles go first: a new matrix is caught up with by wake-ups.
+            &mut 0,
         )
         .map_err(|e| self.store_error(e))?;
         problems.extend(failure_problems(outcome.failures, through, &last_type));
@@ -442,6 +468,7 @@ impl Engine {
                 report.state_bytes_written += commit.state_bytes();
                 cached.through = through;
                 cached.state.course.touched.clear();
+                self.note_catch_up(bundle.course, &cached.state);
                 self.courses.put(bundle.course, cached);
             }
             CommitOutcome::Stale { .. } => report.bundles_stale += 1,

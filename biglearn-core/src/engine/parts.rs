@@ -4,7 +4,8 @@
 //! number and the clock) and parts ([`PartKey`]):
 //!
 //! - **course**: dates, ecosystems, preparations and mappings, exclusions,
-//!   problems, teacher-CLUE bookkeeping and the matrices used;
+//!   problems, teacher-CLUE bookkeeping, the matrices used and the
+//!   catch-up a new matrix still owes;
 //! - **roster**: course containers and students (changes with update_roster);
 //! - **one per assignment**: the assignment, the trials it issued and their
 //!   latest answers (changes when the assignment is updated or answered);
@@ -23,6 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::catch_up::MatrixCatchUp;
 use super::EngineCourseState;
 use crate::engine_store::{CourseSnapshot, PartKey, PartWrite, StateBlob, StatePart};
 use crate::events::Datetime;
@@ -206,6 +208,9 @@ struct CoursePart {
     problems: Problems,
     teacher_clues: BTreeMap<CourseContainerId, BTreeSet<BookContainerId>>,
     matrices: BTreeMap<EcosystemId, Option<EcosystemMatrixId>>,
+    /// Absent in parts written before catch-ups existed.
+    #[serde(default)]
+    matrix_catch_up: Option<MatrixCatchUp>,
 }
 
 /// The roster part.
@@ -282,6 +287,7 @@ impl EngineCourseState {
                 problems: course.problems.clone(),
                 teacher_clues: self.teacher_clues.clone(),
                 matrices: self.matrices.clone(),
+                matrix_catch_up: self.matrix_catch_up,
             })
             .map(Some),
             PartKey::Roster => encode(&RosterPart {
@@ -465,6 +471,7 @@ impl EngineCourseState {
                 course.problems = p.problems;
                 self.teacher_clues = p.teacher_clues;
                 self.matrices = p.matrices;
+                self.matrix_catch_up = p.matrix_catch_up;
             }
             PartKey::Roster => {
                 let p: RosterPart = decode(&part.blob)?;

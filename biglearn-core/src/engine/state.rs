@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::catch_up::MatrixCatchUp;
 use crate::engine_store::ClueData;
 use crate::fast_hash::FastHashMap;
 use crate::ids::{
@@ -31,6 +32,10 @@ pub struct EngineCourseState {
     /// re-triggers the calculations (S1 fix 10).
     #[serde(default)]
     pub matrices: BTreeMap<EcosystemId, Option<EcosystemMatrixId>>,
+    /// The recalculation a new matrix still owes this course, done in
+    /// bounded slices by the wake-ups ([`super::catch_up`]).
+    #[serde(default)]
+    pub matrix_catch_up: Option<MatrixCatchUp>,
     /// The student CLUE values this engine wrote last (not stored).
     #[serde(skip)]
     pub clue_values: StudentClueValues,
@@ -66,6 +71,7 @@ impl EngineCourseState {
             teacher_clues: BTreeMap::new(),
             clock: None,
             matrices: BTreeMap::new(),
+            matrix_catch_up: None,
             clue_values: StudentClueValues::default(),
         }
     }

@@ -103,32 +103,16 @@ pub fn ecosystems_of(course: &CourseState) -> Vec<EcosystemId> {
     ids
 }
 
-/// What a change of stored matrices makes dirty: when an ecosystem the
-/// results were calculated in now has another matrix (or its first), every
-/// CLUE and worst area and every assignment that needs PEs or SPEs (the
-/// matrix orders exercises and computes CLUEs for all of them). The engine
-/// marks these with [`super::Dirty::mark_matrix`]: of the CLUEs and worst
-/// areas, only the `biglearn_sparfa` rows read the matrix. Ecosystems new
-/// to the course are left to the events that brought them.
-pub fn matrix_changes(
-    course: &CourseState,
+/// Whether an ecosystem the results were calculated in now has another
+/// matrix (or its first). Every `biglearn_sparfa` CLUE and worst area and
+/// every assignment that needs PEs or SPEs must then be recalculated (the
+/// matrix orders exercises and computes CLUEs for all of them): the engine
+/// starts a [`super::catch_up::MatrixCatchUp`] that does this in slices.
+/// Ecosystems new to the course are left to the events that brought them.
+pub fn matrices_changed(
     used: &BTreeMap<EcosystemId, Option<EcosystemMatrixId>>,
     stored: &BTreeMap<EcosystemId, EcosystemMatrixId>,
-) -> CourseChanges {
-    let mut changes = CourseChanges::default();
-    if used
-        .iter()
-        .all(|(ecosystem, old)| stored.get(ecosystem) == old.as_ref())
-    {
-        return changes;
-    }
-    course.mark_everyone(&mut changes);
-    changes.assignment_exercises.extend(
-        course
-            .assignments
-            .iter()
-            .filter(|(_, a)| a.needs_pes() || a.needs_spes())
-            .map(|(id, _)| *id),
-    );
-    changes
+) -> bool {
+    used.iter()
+        .any(|(ecosystem, old)| stored.get(ecosystem) != old.as_ref())
 }
