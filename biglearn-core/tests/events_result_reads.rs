@@ -2,31 +2,15 @@
 //! to its stored-result key, every mistake reported with its JSON path
 //! (decision A2), with the wording the server answers in its 400s.
 
-use biglearn_core::engine_store::{
-    AlgorithmName, ClueKey, ClueTarget, ExerciseKey, ExerciseTarget, ResultKind,
-};
+mod results_support;
+
+use biglearn_core::engine_store::{AlgorithmName, ClueKey, ExerciseKey, ResultKind};
 use biglearn_core::events::{
     owner_key, parse_result_reads, read_list_key, ClueRead, ExerciseRead, ResultReads,
-    ValidationErrors, MAX_BULK_ITEMS, MAX_EXERCISES,
+    MAX_BULK_ITEMS, MAX_EXERCISES,
 };
-use biglearn_core::ids::{AssignmentId, BookContainerId, CourseContainerId, StudentId};
+use results_support::*;
 use serde_json::{json, Value};
-use uuid::Uuid;
-
-const UUID_MSG: &str = "expected a uuid (8-4-4-4-12 hex digits)";
-const ALGORITHM_MSG: &str = "expected an algorithm name (a string of 1 to 255 bytes)";
-
-fn id(prefix: u32, n: u64) -> String {
-    format!("{prefix:08x}-0000-4000-8000-{n:012}")
-}
-
-fn uuid(prefix: u32, n: u64) -> Uuid {
-    Uuid::parse_str(&id(prefix, n)).expect("uuid")
-}
-
-fn messages<T: std::fmt::Debug>(result: Result<T, ValidationErrors>) -> Vec<String> {
-    result.expect_err("must be rejected").messages()
-}
 
 fn exercise_reads(kind: ResultKind, body: &Value) -> Vec<ExerciseRead> {
     match parse_result_reads(kind, body).expect("valid") {
@@ -80,21 +64,7 @@ fn the_list_and_owner_keys_of_every_read() {
 #[test]
 fn exercise_reads_become_keys_and_keep_the_uuids_as_sent() {
     let algorithm = AlgorithmName::new("biglearn_sparfa").expect("name");
-    let cases = [
-        (
-            ResultKind::AssignmentPes,
-            ExerciseTarget::AssignmentPes(AssignmentId::from_uuid(uuid(0xbb, 1))),
-        ),
-        (
-            ResultKind::AssignmentSpes,
-            ExerciseTarget::AssignmentSpes(AssignmentId::from_uuid(uuid(0xbb, 1))),
-        ),
-        (
-            ResultKind::PracticeWorstAreas,
-            ExerciseTarget::PracticeWorstAreas(StudentId::from_uuid(uuid(0xbb, 1))),
-        ),
-    ];
-    for (kind, target) in cases {
+    for (kind, target) in exercise_targets(uuid(0xbb, 1)) {
         let mut item = read_item(kind, 1);
         item["request_uuid"] = json!(id(0xaa, 1).to_uppercase());
         item[owner_key(kind)] = json!(id(0xbb, 1).to_uppercase());
@@ -122,24 +92,7 @@ fn exercise_reads_become_keys_and_keep_the_uuids_as_sent() {
 
 #[test]
 fn clue_reads_become_keys() {
-    let book_container = BookContainerId::from_uuid(uuid(0xcc, 2));
-    let cases = [
-        (
-            ResultKind::StudentClues,
-            ClueTarget::Student {
-                student: StudentId::from_uuid(uuid(0xbb, 2)),
-                book_container,
-            },
-        ),
-        (
-            ResultKind::TeacherClues,
-            ClueTarget::Teacher {
-                course_container: CourseContainerId::from_uuid(uuid(0xbb, 2)),
-                book_container,
-            },
-        ),
-    ];
-    for (kind, target) in cases {
+    for (kind, target) in clue_targets(uuid(0xbb, 2), uuid(0xcc, 2)) {
         let reads = clue_reads(kind, &body(kind, vec![read_item(kind, 2)]));
         assert_eq!(
             reads,

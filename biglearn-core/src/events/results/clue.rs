@@ -107,3 +107,106 @@ pub(crate) fn clue_data(
         ecosystem_uuid: ecosystem?.into_option(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::path::JsonPath;
+
+    fn decode(value: &Value) -> Result<ClueData, ValidationErrors> {
+        let mut errs = ValidationErrors::default();
+        let decoded = clue_data(value, &At::Root, &mut errs);
+        crate::events::decode::finish(decoded, errs)
+    }
+
+    #[test]
+    fn the_not_real_clue_is_the_whole_interval_centred() {
+        assert_eq!(
+            (
+                NOT_REAL_CLUE.minimum,
+                NOT_REAL_CLUE.most_likely,
+                NOT_REAL_CLUE.maximum,
+                NOT_REAL_CLUE.is_real,
+                NOT_REAL_CLUE.ecosystem_uuid,
+            ),
+            (0.0, 0.5, 1.0, false, None)
+        );
+        assert_eq!(not_real_clue(None), NOT_REAL_CLUE);
+        let ecosystem = EcosystemId::from_uuid(uuid::Uuid::from_u128(7));
+        assert_eq!(
+            not_real_clue(Some(ecosystem)),
+            ClueData {
+                ecosystem_uuid: Some(ecosystem),
+                ..NOT_REAL_CLUE
+            }
+        );
+        // The scheduler's not-real CLUE has the same interval.
+        let scheduler = crate::scheduler::ClueData::not_real(ecosystem);
+        assert_eq!(
+            (
+                scheduler.minimum,
+                scheduler.most_likely,
+                scheduler.maximum,
+                scheduler.is_real
+            ),
+            (0.0, 0.5, 1.0, false)
+        );
+    }
+
+    #[test]
+    fn the_not_real_clue_is_written_like_the_recorded_answers() {
+        assert_eq!(
+            not_real_clue_json(None),
+            json!({"minimum": 0, "most_likely": 0.5, "maximum": 1, "is_real": false})
+        );
+        assert_eq!(
+            not_real_clue_json(None).to_string(),
+            r#"{"minimum":0,"most_likely":0.5,"maximum":1,"is_real":false}"#
+        );
+        let ecosystem = EcosystemId::from_uuid(uuid::Uuid::from_u128(0xabc));
+        assert_eq!(
+            not_real_clue_json(Some(ecosystem)).to_string(),
+            r#"{"minimum":0,"most_likely":0.5,"maximum":1,"is_real":false,"ecosystem_uuid":"00000000-0000-0000-0000-000000000abc"}"#
+        );
+        // And it reads back as the typed value.
+        assert_eq!(
+            decode(&not_real_clue_json(Some(ecosystem))),
+            Ok(not_real_clue(Some(ecosystem)))
+        );
+    }
+
+    #[test]
+    fn stored_clues_keep_their_numbers_as_floats() {
+        let clue = ClueData {
+            minimum: 0.0,
+            most_likely: 0.25,
+            maximum: 1.0,
+            is_real: true,
+            ecosystem_uuid: None,
+        };
+        assert_eq!(
+            clue_data_json(&clue).to_string(),
+            r#"{"minimum":0.0,"most_likely":0.25,"maximum":1.0,"is_real":true}"#
+        );
+        assert_eq!(decode(&clue_data_json(&clue)), Ok(clue));
+    }
+
+    #[test]
+    fn clue_data_errors_name_their_paths() {
+        let errors = decode(&json!({"minimum": 2, "is_real": 1, "x": null}))
+            .expect_err("invalid")
+            .messages();
+        assert_eq!(
+            errors,
+            [
+                "minimum: expected a number from 0 to 1, got 2",
+                "most_likely: missing required field",
+                "maximum: missing required field",
+                "is_real: expected a boolean, got 1",
+                "x: unknown field (expected one of: minimum, most_likely, maximum, is_real, ecosystem_uuid)",
+            ]
+        );
+        let errors = decode(&json!(null)).expect_err("invalid");
+        assert_eq!(errors.errors()[0].path, JsonPath::root());
+    }
+}
