@@ -1,10 +1,12 @@
-//! fetch_*_events and fetch_*_metadatas bodies (api.md §4.7, §4.8, §5.1–§5.2).
+//! fetch_*_events, fetch_*_metadatas and fetch_course_ecosystem_statuses
+//! bodies (api.md §4.7, §4.8, §5.1–§5.2, §5.4).
 
 use std::collections::BTreeSet;
 
 use biglearn_core::events::{
-    parse_fetch_course_events, parse_fetch_course_metadatas, parse_fetch_ecosystem_events,
-    parse_fetch_ecosystem_metadatas, MetadataQuery, ValidationErrors,
+    parse_fetch_course_ecosystem_statuses, parse_fetch_course_events, parse_fetch_course_metadatas,
+    parse_fetch_ecosystem_events, parse_fetch_ecosystem_metadatas, CourseStatusQuery,
+    MetadataQuery, ValidationErrors,
 };
 use biglearn_core::ids::{CourseId, EcosystemId};
 use biglearn_core::log::{EventType, SequenceNumber, StreamId, StreamKind};
@@ -257,5 +259,66 @@ fn metadata_fetches_parse_and_validate() {
             "metadata_sequence_number_offset: missing required field",
             "max_num_metadatas: missing required field",
         ]
+    );
+}
+
+#[test]
+fn course_ecosystem_statuses_keep_the_course_uuids_as_sent() {
+    let upper = COURSE.to_uppercase();
+    let body = json!({"request_uuid": request_uuid(1), "course_uuids": [upper, COURSE]});
+    let course = CourseId::from_uuid(uuid::Uuid::parse_str(COURSE).expect("uuid"));
+    assert_eq!(
+        parse_fetch_course_ecosystem_statuses(&body).expect("valid"),
+        CourseStatusQuery {
+            request_uuid: request_uuid(1),
+            courses: vec![(course, upper), (course, COURSE.to_owned())],
+        }
+    );
+    let empty = json!({"request_uuid": request_uuid(1), "course_uuids": []});
+    assert!(parse_fetch_course_ecosystem_statuses(&empty)
+        .expect("valid")
+        .courses
+        .is_empty());
+}
+
+#[test]
+fn course_ecosystem_status_errors_name_their_paths() {
+    let uuid_msg = "expected a uuid (8-4-4-4-12 hex digits)";
+    assert_eq!(
+        messages(parse_fetch_course_ecosystem_statuses(&json!([]))),
+        ["(request body): expected an object, got an array of 0 items"]
+    );
+    assert_eq!(
+        messages(parse_fetch_course_ecosystem_statuses(
+            &json!({"course_uuid": COURSE})
+        )),
+        [
+            "request_uuid: missing required field".to_owned(),
+            "course_uuids: missing required field".to_owned(),
+            "course_uuid: unknown field (expected one of: request_uuid, course_uuids)".to_owned(),
+        ]
+    );
+    assert_eq!(
+        messages(parse_fetch_course_ecosystem_statuses(
+            &json!({"request_uuid": 1, "course_uuids": [COURSE, "x", null]})
+        )),
+        [
+            format!("request_uuid: {uuid_msg}, got 1"),
+            format!("course_uuids[1]: {uuid_msg}, got \"x\""),
+            format!("course_uuids[2]: {uuid_msg}, got null"),
+        ]
+    );
+    assert_eq!(
+        messages(parse_fetch_course_ecosystem_statuses(
+            &json!({"request_uuid": request_uuid(1), "course_uuids": COURSE})
+        )),
+        [format!("course_uuids: expected an array, got \"{COURSE}\"")]
+    );
+    let many: Vec<&str> = vec![COURSE; 1001];
+    assert_eq!(
+        messages(parse_fetch_course_ecosystem_statuses(
+            &json!({"request_uuid": request_uuid(1), "course_uuids": many})
+        )),
+        ["course_uuids: expected at most 1000 items, got 1001"]
     );
 }

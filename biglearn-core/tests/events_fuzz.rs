@@ -5,10 +5,11 @@
 
 mod events_fixtures;
 
+use biglearn_core::engine_store::ResultKind;
 use biglearn_core::events::{
-    parse_fetch_course_events, parse_fetch_course_metadatas, parse_fetch_ecosystem_events,
-    parse_fetch_ecosystem_metadatas, JsonPath, PathSegment, TypedEvent, ValidationErrors,
-    WriteEndpoint,
+    parse_fetch_course_ecosystem_statuses, parse_fetch_course_events, parse_fetch_course_metadatas,
+    parse_fetch_ecosystem_events, parse_fetch_ecosystem_metadatas, parse_result_reads,
+    parse_result_updates, JsonPath, PathSegment, TypedEvent, ValidationErrors, WriteEndpoint,
 };
 use events_fixtures as fx;
 use proptest::prelude::*;
@@ -32,6 +33,12 @@ const KEYS: &[&str] = &[
     "event_types",
     "max_num_events",
     "updated_at",
+    "pe_requests",
+    "student_clue_updates",
+    "course_uuids",
+    "algorithm_name",
+    "clue_data",
+    "minimum",
     "x",
 ];
 
@@ -197,6 +204,17 @@ proptest! {
         }
         for result in [parse_fetch_course_metadatas(&body), parse_fetch_ecosystem_metadatas(&body)] {
             if let Err(errors) = result {
+                check_errors(&body, &errors)?;
+            }
+        }
+        if let Err(errors) = parse_fetch_course_ecosystem_statuses(&body) {
+            check_errors(&body, &errors)?;
+        }
+        for kind in ResultKind::ALL {
+            if let Err(errors) = parse_result_reads(kind, &body) {
+                check_errors(&body, &errors)?;
+            }
+            if let Err(errors) = parse_result_updates(kind, &body) {
                 check_errors(&body, &errors)?;
             }
         }

@@ -29,7 +29,6 @@
 pub mod auth;
 pub mod config;
 pub mod errors;
-pub mod input;
 pub mod metrics;
 pub mod readiness;
 pub mod registry;

@@ -330,6 +330,37 @@ pub(crate) fn array<T>(
     }
 }
 
+/// A number in [0, 1] (integers included), e.g. a bound of `clue_data`.
+pub(crate) fn unit_number(
+    value: &Value,
+    path: &At<'_>,
+    errs: &mut ValidationErrors,
+) -> Option<f64> {
+    let found = value.as_f64().filter(|n| (0.0..=1.0).contains(n));
+    if found.is_none() {
+        expected(errs, path, "a number from 0 to 1", value);
+    }
+    found
+}
+
+/// A bulk body `{ <key>: [ item, … ] }`: an object with that one key (any
+/// other top-level key is rejected, A2) holding at most `max` items, each
+/// decoded by `item`.
+pub(crate) fn bulk<T>(
+    body: &Value,
+    key: &str,
+    max: usize,
+    item: impl Fn(&Value, &At<'_>, &mut ValidationErrors) -> Option<T>,
+) -> Result<Vec<T>, ValidationErrors> {
+    let mut errs = ValidationErrors::default();
+    let parsed = Obj::new(body, &At::Root, &mut errs).and_then(|o| {
+        let items = o.required(&mut errs, key, array(Some(max), item));
+        o.rest(&mut errs, &[key], UnknownKeys::Reject);
+        items
+    });
+    finish(parsed, errs)
+}
+
 /// Parses a request body: JSON text that must be an object (api.md §2.3).
 pub fn parse_body(bytes: &[u8]) -> Result<Value, ValidationErrors> {
     let mut errs = ValidationErrors::default();

@@ -1,6 +1,7 @@
-//! Request-body parsers of the four consumer endpoints: fetch_course_events,
+//! Request-body parsers of the consumer endpoints: fetch_course_events,
 //! fetch_ecosystem_events, fetch_course_metadatas, fetch_ecosystem_metadatas
-//! (api.md §4.7, §4.8, §5.1–§5.2).
+//! (api.md §4.7, §4.8, §5.1–§5.2) and fetch_course_ecosystem_statuses
+//! (§5.4).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -12,7 +13,8 @@ use super::decode::{
     UnknownKeys,
 };
 use super::path::{At, JsonPath, ValidationErrors};
-use crate::ids::parse_uuid;
+use super::requests::MAX_BULK_ITEMS;
+use crate::ids::{parse_uuid, CourseId};
 use crate::log::{EventType, FetchQuery, FetchRequest, StreamId, StreamKind};
 
 /// Sub-requests per fetch call (A8).
@@ -194,4 +196,37 @@ pub fn parse_fetch_course_events(body: &Value) -> Result<FetchQuery, ValidationE
 /// Parses POST /fetch_ecosystem_events (types `no_op`, `create_ecosystem`).
 pub fn parse_fetch_ecosystem_events(body: &Value) -> Result<FetchQuery, ValidationErrors> {
     parse_events(body, StreamKind::Ecosystem)
+}
+
+/// A parsed fetch_course_ecosystem_statuses body (api.md §5.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CourseStatusQuery {
+    /// `request_uuid` exactly as sent.
+    pub request_uuid: String,
+    /// The courses asked about, in request order, each with its uuid
+    /// exactly as sent (answers echo it, A9).
+    pub courses: Vec<(CourseId, String)>,
+}
+
+/// Parses POST /fetch_course_ecosystem_statuses: `request_uuid` and
+/// `course_uuids` (at most [`MAX_BULK_ITEMS`] uuids), no other key.
+pub fn parse_fetch_course_ecosystem_statuses(
+    body: &Value,
+) -> Result<CourseStatusQuery, ValidationErrors> {
+    const KEYS: &[&str] = &["request_uuid", "course_uuids"];
+    let mut errs = ValidationErrors::default();
+    let parsed = Obj::new(body, &At::Root, &mut errs).and_then(|o| {
+        let request = o.required(&mut errs, KEYS[0], uuid_with_text::<Uuid>);
+        let courses = o.required(
+            &mut errs,
+            KEYS[1],
+            array(Some(MAX_BULK_ITEMS), uuid_with_text::<CourseId>),
+        );
+        o.rest(&mut errs, KEYS, UnknownKeys::Reject);
+        Some(CourseStatusQuery {
+            request_uuid: request?.1,
+            courses: courses?,
+        })
+    });
+    finish(parsed, errs)
 }

@@ -2,9 +2,14 @@
 //! and the validation of the request bodies that carry them (decision A2).
 //!
 //! - Request parsers ([`parse_record_responses`], [`WriteEndpoint::parse`],
-//!   [`parse_fetch_course_events`], …) walk a `serde_json::Value` and return
-//!   either typed values or [`ValidationErrors`]: **every** problem, each with
-//!   its [`JsonPath`] (`responses[3].student_uuid: expected a uuid …`).
+//!   [`parse_fetch_course_events`], the engine reads and result pushes
+//!   [`parse_result_reads`] and [`parse_result_updates`], …) walk a
+//!   `serde_json::Value` and return either typed values or
+//!   [`ValidationErrors`]: **every** problem, each with its [`JsonPath`]
+//!   (`responses[3].student_uuid: expected a uuid …`). Every body of the
+//!   protocol is decoded here; the server only maps errors to HTTP.
+//! - [`not_real_clue`] is the CLUE a read answers while none is stored, and
+//!   [`clue_data_json`] / [`not_real_clue_json`] are the wire form of a CLUE.
 //! - Typed bodies ([`RecordResponse`], [`CreateEcosystem`], …) use the wire
 //!   field names and the newtype ids of [`crate::ids`]; uuids are normalised
 //!   to lower case (A9), datetimes keep their text ([`Datetime`]), unknown
@@ -54,6 +59,7 @@ mod exclusions;
 mod fetch;
 mod path;
 mod requests;
+mod results;
 mod roster;
 mod slot;
 mod typed;
@@ -77,8 +83,9 @@ pub use ecosystem::{
 };
 pub use exclusions::{ExclusionScope, ExclusionTarget, ExerciseExclusion, UpdateExcludedExercises};
 pub use fetch::{
-    parse_fetch_course_events, parse_fetch_course_metadatas, parse_fetch_ecosystem_events,
-    parse_fetch_ecosystem_metadatas, MetadataQuery, MAX_FETCH_REQUESTS, MAX_PAGE,
+    parse_fetch_course_ecosystem_statuses, parse_fetch_course_events, parse_fetch_course_metadatas,
+    parse_fetch_ecosystem_events, parse_fetch_ecosystem_metadatas, CourseStatusQuery,
+    MetadataQuery, MAX_FETCH_REQUESTS, MAX_PAGE,
 };
 pub use path::{JsonPath, PathSegment, ValidationError, ValidationErrors};
 pub use requests::{
@@ -87,6 +94,11 @@ pub use requests::{
     parse_update_course_ecosystems, parse_update_course_excluded_exercises,
     parse_update_globally_excluded_exercises, parse_update_rosters, WriteEndpoint, WriteRequest,
     MAX_BULK_ITEMS, MAX_ROSTERS,
+};
+pub use results::{
+    clue_data_json, not_real_clue, not_real_clue_json, owner_key, parse_result_reads,
+    parse_result_updates, read_list_key, update_list_key, ClueRead, ExerciseRead, ResultReads,
+    MAX_EXERCISES, NOT_REAL_CLUE,
 };
 pub use roster::{CourseContainer, RosterStudent, UpdateRoster};
 pub use slot::Slot;

@@ -13,7 +13,7 @@ use super::convert::WireEvent;
 use super::course::{
     CreateCourse, PrepareCourseEcosystem, UpdateCourseActiveDates, UpdateCourseEcosystem,
 };
-use super::decode::{array, finish, Obj, UnknownKeys};
+use super::decode::{bulk, finish, UnknownKeys};
 use super::ecosystem::CreateEcosystem;
 use super::exclusions::{ExclusionScope, UpdateExcludedExercises};
 use super::path::{At, ValidationErrors};
@@ -80,36 +80,27 @@ pub fn parse_update_course_excluded_exercises(
 
 type ItemDecoder<T> = fn(&Value, &At<'_>, &mut ValidationErrors, UnknownKeys) -> Option<Echoed<T>>;
 
-/// A body `{ <key>: [ item, … ] }` with at most `max` items.
-fn bulk<T>(
+/// A bulk write body `{ <key>: [ item, … ] }` of at most `max` items whose
+/// unknown item keys are accepted (the §4.3 slice drops them).
+fn bulk_events<T>(
     body: &Value,
     key: &str,
     max: usize,
     item: ItemDecoder<T>,
 ) -> Result<Vec<Echoed<T>>, ValidationErrors> {
-    let mut errs = ValidationErrors::default();
-    let parsed = Obj::new(body, &At::Root, &mut errs).and_then(|o| {
-        let items = o.required(
-            &mut errs,
-            key,
-            array(Some(max), |v, p, e| item(v, p, e, UnknownKeys::Accept)),
-        );
-        o.rest(&mut errs, &[key], UnknownKeys::Reject);
-        items
-    });
-    finish(parsed, errs)
+    bulk(body, key, max, |v, p, e| item(v, p, e, UnknownKeys::Accept))
 }
 
 /// Parses POST /update_rosters (at most [`MAX_ROSTERS`] rosters).
 pub fn parse_update_rosters(body: &Value) -> Result<Vec<Echoed<UpdateRoster>>, ValidationErrors> {
-    bulk(body, "rosters", MAX_ROSTERS, UpdateRoster::decode)
+    bulk_events(body, "rosters", MAX_ROSTERS, UpdateRoster::decode)
 }
 
 /// Parses POST /update_course_ecosystems.
 pub fn parse_update_course_ecosystems(
     body: &Value,
 ) -> Result<Vec<Echoed<UpdateCourseEcosystem>>, ValidationErrors> {
-    bulk(
+    bulk_events(
         body,
         "update_requests",
         MAX_BULK_ITEMS,
@@ -121,7 +112,7 @@ pub fn parse_update_course_ecosystems(
 pub fn parse_create_update_assignments(
     body: &Value,
 ) -> Result<Vec<Echoed<CreateUpdateAssignment>>, ValidationErrors> {
-    bulk(
+    bulk_events(
         body,
         "assignments",
         MAX_BULK_ITEMS,
@@ -133,7 +124,7 @@ pub fn parse_create_update_assignments(
 pub fn parse_record_responses(
     body: &Value,
 ) -> Result<Vec<Echoed<RecordResponse>>, ValidationErrors> {
-    bulk(body, "responses", MAX_BULK_ITEMS, RecordResponse::decode)
+    bulk_events(body, "responses", MAX_BULK_ITEMS, RecordResponse::decode)
 }
 
 /// The ten event-writing endpoints (api.md §5.10).

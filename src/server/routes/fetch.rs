@@ -6,8 +6,9 @@
 use serde_json::{json, Value};
 
 use biglearn_core::events::{
-    parse_fetch_course_events, parse_fetch_course_metadatas, parse_fetch_ecosystem_events,
-    parse_fetch_ecosystem_metadatas, PrepareCourseEcosystem, UpdateCourseEcosystem, WireEvent,
+    parse_fetch_course_ecosystem_statuses, parse_fetch_course_events, parse_fetch_course_metadatas,
+    parse_fetch_ecosystem_events, parse_fetch_ecosystem_metadatas, PrepareCourseEcosystem,
+    UpdateCourseEcosystem, WireEvent,
 };
 use biglearn_core::ids::{CourseId, EcosystemId, EventId};
 use biglearn_core::log::{
@@ -15,7 +16,6 @@ use biglearn_core::log::{
     StreamKind,
 };
 
-use crate::server::input::{array, uuid_text, Errors, Obj, MAX_ITEMS};
 use crate::server::{readiness, ApiError, App, Reply};
 
 /// fetch_course_metadatas / fetch_ecosystem_metadatas.
@@ -112,22 +112,11 @@ fn event_json(event: &Event) -> Result<Value, StoreError> {
 
 /// fetch_course_ecosystem_statuses (api.md §5.4).
 pub fn course_ecosystem_statuses(app: &App, body: &Value) -> Result<Reply, ApiError> {
-    const KEYS: [&str; 2] = ["request_uuid", "course_uuids"];
-    let mut errs = Errors::default();
-    let parsed = Obj::new(body, biglearn_core::events::JsonPath::root(), &mut errs).and_then(|o| {
-        let request = o.required(&mut errs, KEYS[0], uuid_text);
-        let courses = o.required(&mut errs, KEYS[1], |v, p, e| {
-            array(v, p, e, MAX_ITEMS, uuid_text)
-        });
-        o.reject_unknown(&mut errs, &KEYS);
-        request?;
-        courses
-    });
-    let courses = errs.finish(parsed)?;
+    let courses = parse_fetch_course_ecosystem_statuses(body)?.courses;
     let mut list = Vec::with_capacity(courses.len());
-    for (uuid, raw) in courses {
-        let status = course_status(app, CourseId::from_uuid(uuid))
-            .map_err(ApiError::store("reading course events"))?;
+    for (course, raw) in courses {
+        let status =
+            course_status(app, course).map_err(ApiError::store("reading course events"))?;
         let mut status = status;
         if let Value::Object(map) = &mut status {
             map.insert("course_uuid".into(), Value::String(raw));

@@ -104,8 +104,7 @@ pub fn dispatch(app: &App, endpoint: Endpoint, body: &Value) -> Result<Reply, Ap
         Endpoint::FetchMetadatas(kind) => fetch::metadatas(app, kind, body),
         Endpoint::FetchEvents(kind) => fetch::events(app, kind, body),
         Endpoint::FetchCourseEcosystemStatuses => fetch::course_ecosystem_statuses(app, body),
-        Endpoint::Read(kind) if kind.is_clue() => reads::clues(app, kind, body),
-        Endpoint::Read(kind) => reads::exercises(app, kind, body),
+        Endpoint::Read(kind) => reads::handle(app, kind, body),
         Endpoint::Update(kind) => updates::handle(app, kind, body),
     }
 }

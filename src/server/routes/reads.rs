@@ -6,113 +6,58 @@
 use std::collections::HashSet;
 
 use serde_json::{json, Map, Value};
-use uuid::Uuid;
 
 use biglearn_core::engine_store::{
-    AlgorithmName, ClueData, ClueKey, ClueTarget, EngineStore, ExerciseKey, ExerciseTarget,
-    ResultKind,
+    ClueTarget, EngineStore, ExerciseKey, ExerciseTarget, ResultKind,
 };
-use biglearn_core::events::JsonPath;
-use biglearn_core::ids::{
-    AssignmentId, BookContainerId, CourseContainerId, CourseId, ExerciseId, StudentId,
+use biglearn_core::events::{
+    clue_data_json, not_real_clue_json, owner_key, parse_result_reads, ClueRead, ExerciseRead,
+    ResultReads,
 };
+use biglearn_core::ids::{CourseId, ExerciseId};
 use biglearn_core::log::IdQuery;
 
-use crate::server::input::{algorithm, bulk, integer_in, uuid, uuid_text, Obj, MAX_EXERCISES};
 use crate::server::{ApiError, App, Reply};
 
-struct ExerciseRead {
-    request_uuid: String,
-    target: Uuid,
-    target_raw: String,
-    algorithm: AlgorithmName,
-    max: Option<u64>,
-}
-
-struct ClueRead {
-    request_uuid: String,
-    owner: Uuid,
-    book_container: BookContainerId,
-    algorithm: AlgorithmName,
+/// One read endpoint: the body decoded by core, then answered from the
+/// stored results.
+pub fn handle(app: &App, kind: ResultKind, body: &Value) -> Result<Reply, ApiError> {
+    match parse_result_reads(kind, body)? {
+        ResultReads::Exercises(reads) => exercises(app, kind, &reads),
+        ResultReads::Clues(reads) => clues(app, kind, &reads),
+    }
 }
 
 /// fetch_assignment_pes / fetch_assignment_spes /
 /// fetch_practice_worst_areas_exercises.
-pub fn exercises(app: &App, kind: ResultKind, body: &Value) -> Result<Reply, ApiError> {
-    let (list_key, target_key, answer_key, status_key, status_prefix) = match kind {
-        ResultKind::AssignmentPes => (
-            "pe_requests",
-            "assignment_uuid",
-            "pe_responses",
-            "assignment_status",
-            "assignment",
-        ),
-        ResultKind::AssignmentSpes => (
-            "spe_requests",
-            "assignment_uuid",
-            "spe_responses",
-            "assignment_status",
-            "assignment",
-        ),
-        _ => (
-            "worst_areas_requests",
-            "student_uuid",
-            "worst_areas_responses",
-            "student_status",
-            "student",
-        ),
+fn exercises(app: &App, kind: ResultKind, reads: &[ExerciseRead]) -> Result<Reply, ApiError> {
+    let target_key = owner_key(kind);
+    let (answer_key, status_key, status_prefix) = match kind {
+        ResultKind::AssignmentPes => ("pe_responses", "assignment_status", "assignment"),
+        ResultKind::AssignmentSpes => ("spe_responses", "assignment_status", "assignment"),
+        _ => ("worst_areas_responses", "student_status", "student"),
     };
-    let reads = bulk(body, list_key, |value, path, errs| {
-        let o = Obj::new(value, path.clone(), errs)?;
-        let request = o.required(errs, "request_uuid", uuid_text);
-        let target = o.required(errs, target_key, uuid_text);
-        let algorithm = o.required(errs, "algorithm_name", algorithm);
-        let max = o.optional(errs, "max_num_exercises", integer_in(0, MAX_EXERCISES));
-        let (target, target_raw) = target?;
-        Some(ExerciseRead {
-            request_uuid: request?.1,
-            target,
-            target_raw,
-            algorithm: algorithm?,
-            max: max?,
-        })
-    })?;
-    let target_of = |id: Uuid| match kind {
-        ResultKind::AssignmentPes => ExerciseTarget::AssignmentPes(AssignmentId::from_uuid(id)),
-        ResultKind::AssignmentSpes => ExerciseTarget::AssignmentSpes(AssignmentId::from_uuid(id)),
-        _ => ExerciseTarget::PracticeWorstAreas(StudentId::from_uuid(id)),
-    };
-    let keys: Vec<ExerciseKey> = reads
-        .iter()
-        .map(|r| ExerciseKey {
-            target: target_of(r.target),
-            algorithm: r.algorithm.clone(),
-        })
-        .collect();
+    let keys: Vec<ExerciseKey> = reads.iter().map(|r| r.key.clone()).collect();
     let mut query = IdQuery::default();
-    for read in &reads {
-        match kind {
-            ResultKind::PracticeWorstAreas => {
-                query.students.push(StudentId::from_uuid(read.target))
-            }
-            _ => query.assignments.push(AssignmentId::from_uuid(read.target)),
+    for key in &keys {
+        match key.target {
+            ExerciseTarget::AssignmentPes(assignment)
+            | ExerciseTarget::AssignmentSpes(assignment) => query.assignments.push(assignment),
+            ExerciseTarget::PracticeWorstAreas(student) => query.students.push(student),
         }
     }
     let owners = app
         .registry
         .owners(&query)
         .map_err(ApiError::store("looking up ids"))?;
-    let courses: Vec<Option<CourseId>> = reads
+    let courses: Vec<Option<CourseId>> = keys
         .iter()
-        .map(|read| match kind {
-            ResultKind::PracticeWorstAreas => owners
-                .students
-                .get(&StudentId::from_uuid(read.target))
-                .copied(),
-            _ => owners
-                .assignments
-                .get(&AssignmentId::from_uuid(read.target))
-                .copied(),
+        .map(|key| match key.target {
+            ExerciseTarget::AssignmentPes(assignment)
+            | ExerciseTarget::AssignmentSpes(assignment) => {
+                owners.assignments.get(&assignment).copied()
+            }
+            ExerciseTarget::PracticeWorstAreas(student) => owners.students.get(&student).copied(),
         })
         .collect();
     let lag = lag_before_reading(app, &courses)?;
@@ -134,8 +79,8 @@ pub fn exercises(app: &App, kind: ResultKind, body: &Value) -> Result<Reply, Api
                     "ecosystem_matrix_uuid".into(),
                     json!(result.ecosystem_matrix_uuid.to_string()),
                 );
-                item.insert(target_key.into(), json!(read.target_raw));
-                let exercises = dedup_truncate(&result.exercise_uuids, read.max);
+                item.insert(target_key.into(), json!(read.owner_uuid));
+                let exercises = dedup_truncate(&result.exercise_uuids, read.max_num_exercises);
                 item.insert("exercise_uuids".into(), json!(exercises));
                 item.insert(status_key.into(), json!(format!("{status_prefix}_ready")));
                 item.insert("spy_info".into(), Value::Object(result.spy_info.0));
@@ -148,7 +93,7 @@ pub fn exercises(app: &App, kind: ResultKind, body: &Value) -> Result<Reply, Api
                 };
                 item.insert("calculation_uuid".into(), Value::Null);
                 item.insert("ecosystem_matrix_uuid".into(), Value::Null);
-                item.insert(target_key.into(), json!(read.target_raw));
+                item.insert(target_key.into(), json!(read.owner_uuid));
                 item.insert("exercise_uuids".into(), json!([]));
                 item.insert(
                     status_key.into(),
@@ -178,64 +123,23 @@ fn dedup_truncate(exercises: &[ExerciseId], max: Option<u64>) -> Vec<String> {
         .collect()
 }
 
-/// fetch_student_clues / fetch_teacher_clues.
-pub fn clues(app: &App, kind: ResultKind, body: &Value) -> Result<Reply, ApiError> {
-    let teacher = kind == ResultKind::TeacherClues;
-    let (list_key, owner_key, answer_key, unknown_owner) = if teacher {
-        (
-            "teacher_clue_requests",
-            "course_container_uuid",
-            "teacher_clue_responses",
-            "course_container_unknown",
-        )
+/// fetch_student_clues / fetch_teacher_clues. Without a stored CLUE the
+/// answer carries core's not-real CLUE.
+fn clues(app: &App, kind: ResultKind, reads: &[ClueRead]) -> Result<Reply, ApiError> {
+    let (answer_key, unknown_owner) = if kind == ResultKind::TeacherClues {
+        ("teacher_clue_responses", "course_container_unknown")
     } else {
-        (
-            "student_clue_requests",
-            "student_uuid",
-            "student_clue_responses",
-            "student_unknown",
-        )
+        ("student_clue_responses", "student_unknown")
     };
-    let reads = bulk(body, list_key, |value, path: &JsonPath, errs| {
-        let o = Obj::new(value, path.clone(), errs)?;
-        let request = o.required(errs, "request_uuid", uuid_text);
-        let owner = o.required(errs, owner_key, uuid);
-        let book = o.required(errs, "book_container_uuid", uuid);
-        let algorithm = o.required(errs, "algorithm_name", algorithm);
-        Some(ClueRead {
-            request_uuid: request?.1,
-            owner: owner?,
-            book_container: BookContainerId::from_uuid(book?),
-            algorithm: algorithm?,
-        })
-    })?;
-    let keys: Vec<ClueKey> = reads
-        .iter()
-        .map(|r| ClueKey {
-            target: if teacher {
-                ClueTarget::Teacher {
-                    course_container: CourseContainerId::from_uuid(r.owner),
-                    book_container: r.book_container,
-                }
-            } else {
-                ClueTarget::Student {
-                    student: StudentId::from_uuid(r.owner),
-                    book_container: r.book_container,
-                }
-            },
-            algorithm: r.algorithm.clone(),
-        })
-        .collect();
     let mut query = IdQuery::default();
-    for read in &reads {
-        if teacher {
-            query
-                .course_containers
-                .push(CourseContainerId::from_uuid(read.owner));
-        } else {
-            query.students.push(StudentId::from_uuid(read.owner));
+    for read in reads {
+        match read.key.target {
+            ClueTarget::Student { student, .. } => query.students.push(student),
+            ClueTarget::Teacher {
+                course_container, ..
+            } => query.course_containers.push(course_container),
         }
-        query.book_containers.push(read.book_container);
+        query.book_containers.push(read.key.target.book_container());
     }
     let owners = app
         .registry
@@ -243,21 +147,15 @@ pub fn clues(app: &App, kind: ResultKind, body: &Value) -> Result<Reply, ApiErro
         .map_err(ApiError::store("looking up ids"))?;
     let courses: Vec<Option<CourseId>> = reads
         .iter()
-        .map(|read| {
-            if teacher {
-                owners
-                    .course_containers
-                    .get(&CourseContainerId::from_uuid(read.owner))
-                    .copied()
-            } else {
-                owners
-                    .students
-                    .get(&StudentId::from_uuid(read.owner))
-                    .copied()
-            }
+        .map(|read| match read.key.target {
+            ClueTarget::Student { student, .. } => owners.students.get(&student).copied(),
+            ClueTarget::Teacher {
+                course_container, ..
+            } => owners.course_containers.get(&course_container).copied(),
         })
         .collect();
     let lag = lag_before_reading(app, &courses)?;
+    let keys: Vec<_> = reads.iter().map(|r| r.key.clone()).collect();
     let results = app
         .store
         .clue_results(&keys)
@@ -268,32 +166,23 @@ pub fn clues(app: &App, kind: ResultKind, body: &Value) -> Result<Reply, ApiErro
             Some(result) => json!({
                 "request_uuid": read.request_uuid,
                 "calculation_uuid": result.calculation_uuid.to_string(),
-                "clue_data": clue_json(&result.clue_data),
+                "clue_data": clue_data_json(&result.clue_data),
                 "clue_status": "clue_ready",
             }),
             None => {
-                let ecosystem = owners.book_containers.get(&read.book_container);
-                let mut data = json!({
-                    "minimum": 0,
-                    "most_likely": 0.5,
-                    "maximum": 1,
-                    "is_real": false,
-                });
-                let status = match ecosystem {
-                    None => "book_container_unknown",
-                    Some(ecosystem) => {
-                        data["ecosystem_uuid"] = json!(ecosystem.to_string());
-                        if course.is_some() {
-                            "clue_unready"
-                        } else {
-                            unknown_owner
-                        }
-                    }
+                let ecosystem = owners
+                    .book_containers
+                    .get(&read.key.target.book_container())
+                    .copied();
+                let status = match (ecosystem, course) {
+                    (None, _) => "book_container_unknown",
+                    (Some(_), Some(_)) => "clue_unready",
+                    (Some(_), None) => unknown_owner,
                 };
                 json!({
                     "request_uuid": read.request_uuid,
                     "calculation_uuid": null,
-                    "clue_data": data,
+                    "clue_data": not_real_clue_json(ecosystem),
                     "clue_status": status,
                 })
             }
@@ -314,18 +203,4 @@ pub fn clues(app: &App, kind: ResultKind, body: &Value) -> Result<Reply, ApiErro
 fn lag_before_reading(app: &App, courses: &[Option<CourseId>]) -> Result<u64, ApiError> {
     app.lag(courses.iter().flatten().copied())
         .map_err(ApiError::store("computing the lag"))
-}
-
-/// A stored CLUE as its `clue_data` object.
-fn clue_json(data: &ClueData) -> Value {
-    let mut value = json!({
-        "minimum": data.minimum,
-        "most_likely": data.most_likely,
-        "maximum": data.maximum,
-        "is_real": data.is_real,
-    });
-    if let Some(ecosystem) = data.ecosystem_uuid {
-        value["ecosystem_uuid"] = json!(ecosystem.to_string());
-    }
-    value
 }
