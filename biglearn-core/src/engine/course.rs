@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use super::algs::{Matrices, MatrixCache};
+use super::batch::{CommitBatch, PendingCommit};
 use super::catch_up::{MatrixCatchUp, CATCH_UP_UNITS_PER_STEP};
 use super::ecosystems::EcosystemCache;
 use super::parts::StoredParts;
@@ -14,7 +15,7 @@ use super::refit::{self, RefitError, RefitReport};
 use super::wake::{ecosystems_of, matrices_changed, next_wake, time_changes};
 use super::{Dirty, Engine, EngineCourseState, EngineError, StepReport};
 use crate::engine_store::{
-    CommitOutcome, CourseExtras, CourseSchedule, EngineStore, FitResponse, RecordedProblem,
+    CommitKind, CourseExtras, CourseSchedule, EngineStore, FitResponse, RecordedProblem,
 };
 use crate::ids::{CourseId, EcosystemId, ExerciseId, StudentId};
 use crate::log::SequenceNumber;
@@ -216,35 +217,42 @@ impl Engine {
             .due_courses(&self.consumer, now, WAKE_BATCH)
             .map_err(|e| self.store_error(e))?;
         let mut budget = CATCH_UP_UNITS_PER_STEP;
+        let mut batch = CommitBatch::default();
         for course in due {
             if budget == 0 {
                 break;
             }
-            self.wake_course(store, course, now, &mut budget, report)?;
+            if batch.is_full() {
+                self.flush(store, &mut batch, report)?;
+            }
+            if let Some(pending) = self.prepare_wake(store, course, now, &mut budget)? {
+                batch.push(pending);
+            }
         }
-        Ok(())
+        self.flush(store, &mut batch, report)
     }
 
-    fn wake_course(
+    /// Recalculates one due course: the commit to store, or `None` when
+    /// the course has no committed state yet or got new events since.
+    fn prepare_wake(
         &mut self,
         store: &impl EngineStore,
         course: CourseId,
         now: Instant,
         catch_up_budget: &mut usize,
-        report: &mut StepReport,
-    ) -> Result<(), EngineError> {
+    ) -> Result<Option<PendingCommit>, EngineError> {
         let watermark = store
             .confirmed(&self.consumer, course)
             .map_err(|e| self.store_error(e))?;
         let Some(through) = watermark else {
-            return Ok(());
+            return Ok(None);
         };
         let course_name = format!("course {course}");
         let mut cached = match self.courses.take(course, Some(through)) {
             Some(cached) => cached,
             None => match self.load_course(store, course, &course_name)? {
                 Some(loaded) if loaded.through == through => loaded,
-                _ => return Ok(()),
+                _ => return Ok(None),
             },
         };
         let salt = seed_from_ids(
@@ -265,7 +273,7 @@ impl Engine {
             catch_up_budget,
         )
         .map_err(|e| self.store_error(e))?;
-        let caught_up = budget_before - *catch_up_budget;
+        let catch_up_units = budget_before - *catch_up_budget;
         let problems: Vec<RecordedProblem> =
             failure_problems(outcome.failures, through, "wake_up").collect();
         let commit = self.course_commit(
@@ -276,30 +284,19 @@ impl Engine {
             outcome.writes,
             problems,
         )?;
-        let extras = CourseExtras {
-            schedule: Some(schedule),
-            ..CourseExtras::default()
-        };
-        match store
-            .commit_course_recalc(&commit, &extras)
-            .map_err(|source| EngineError::Write {
-                consumer: self.consumer.clone(),
-                what: format!("{course_name} recalculated at its wake-up"),
-                source,
-            })? {
-            CommitOutcome::Committed => {
-                report.courses_recalculated += 1;
-                report.matrix_catch_up_units += caught_up;
-                report.result_writes += commit.writes.len();
-                report.problems += commit.problems.len();
-                report.state_bytes_written += commit.state_bytes();
-                cached.state.course.touched.clear();
-                self.note_catch_up(course, &cached.state);
-                self.courses.put(course, cached);
-            }
-            CommitOutcome::Stale { .. } => {}
-        }
-        Ok(())
+        Ok(Some(PendingCommit {
+            kind: CommitKind::Recalc,
+            course,
+            name: course_name,
+            cached,
+            commit,
+            extras: CourseExtras {
+                schedule: Some(schedule),
+                ..CourseExtras::default()
+            },
+            events: 0,
+            catch_up_units,
+        }))
     }
 
     /// The imported ecosystems that need a refit (never fitted, or a group

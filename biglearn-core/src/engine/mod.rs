@@ -46,6 +46,7 @@
 //! [`refit::refit_ecosystem`]) and wake the courses they affect.
 
 pub mod algs;
+mod batch;
 pub mod catch_up;
 mod clue_owner;
 mod course;
@@ -62,12 +63,13 @@ pub use state::EngineCourseState;
 use std::collections::BTreeMap;
 
 use crate::engine_store::{
-    CommitOutcome, CourseCommit, EngineStore, EngineStoreError, RecordedProblem, ResultWrite,
+    CommitKind, CourseCommit, EngineStore, EngineStoreError, RecordedProblem, ResultWrite,
 };
 use crate::ids::{AssignmentId, CourseContainerId, CourseId, StudentId};
 use crate::log::{Bundle, BundleLimits, ConsumerName, SequenceNumber, StoreError};
 use crate::projection::{AnsweredExercise, BlobError, CourseChanges, EcosystemState, Problem};
 use crate::scheduler::Instant;
+use batch::{CommitBatch, PendingCommit};
 pub use course::DEFAULT_CACHE_BYTES;
 use course::{calculate, failure_problems, BundleExtras, CachedCourse, CourseCache};
 use parts::StoredParts;
@@ -348,9 +350,16 @@ impl Engine {
         let bundles = store
             .next_bundles(&self.consumer, self.limits)
             .map_err(|e| self.store_error(e))?;
+        let mut batch = CommitBatch::default();
         for bundle in bundles {
-            self.process_bundle(store, &bundle, now, &mut report)?;
+            if batch.is_full() || batch.holds(bundle.course) {
+                self.flush(store, &mut batch, &mut report)?;
+            }
+            if let Some(pending) = self.prepare_bundle(store, &bundle, now)? {
+                batch.push(pending);
+            }
         }
+        self.flush(store, &mut batch, &mut report)?;
         self.wake_due(store, now, &mut report)?;
         Ok(report)
     }
@@ -394,8 +403,23 @@ impl Engine {
         now: Instant,
         report: &mut StepReport,
     ) -> Result<(), EngineError> {
+        let mut batch = CommitBatch::default();
+        if let Some(pending) = self.prepare_bundle(store, bundle, now)? {
+            batch.push(pending);
+        }
+        self.flush(store, &mut batch, report)
+    }
+
+    /// Applies a bundle and recalculates (step 2–3 of the module docs): the
+    /// commit to store, or `None` for an empty bundle.
+    fn prepare_bundle(
+        &mut self,
+        store: &impl EngineStore,
+        bundle: &Bundle,
+        now: Instant,
+    ) -> Result<Option<PendingCommit>, EngineError> {
         let Some(through) = bundle.last_sequence_number() else {
-            return Ok(());
+            return Ok(None);
         };
         let course_name = format!("course {}", bundle.course);
         let first = bundle.events.first().map(|e| e.sequence_number);
@@ -453,27 +477,16 @@ impl Engine {
             outcome.writes,
             problems,
         )?;
-        match store
-            .commit_course_with(&commit, &extras.into_extras(schedule))
-            .map_err(|source| EngineError::Write {
-                consumer: self.consumer.clone(),
-                what: format!("{course_name} through {through}"),
-                source,
-            })? {
-            CommitOutcome::Committed => {
-                report.bundles_committed += 1;
-                report.events_applied += bundle.events.len();
-                report.result_writes += commit.writes.len();
-                report.problems += commit.problems.len();
-                report.state_bytes_written += commit.state_bytes();
-                cached.through = through;
-                cached.state.course.touched.clear();
-                self.note_catch_up(bundle.course, &cached.state);
-                self.courses.put(bundle.course, cached);
-            }
-            CommitOutcome::Stale { .. } => report.bundles_stale += 1,
-        }
-        Ok(())
+        Ok(Some(PendingCommit {
+            kind: CommitKind::Progress,
+            course: bundle.course,
+            name: course_name,
+            cached,
+            commit,
+            extras: extras.into_extras(schedule),
+            events: bundle.events.len(),
+            catch_up_units: 0,
+        }))
     }
 
     /// Loads the course state this consumer committed last, if any. The
