@@ -128,6 +128,13 @@ struct Args {
     /// seconds of its acknowledgement is counted as timed out.
     #[arg(long, default_value_t = 30.0)]
     freshness_timeout_s: f64,
+    /// After the setup calls, the load starts once the engine has
+    /// processed every setup event (every course's lag is 0): the load then
+    /// measures answers against an up-to-date engine, as in a term where
+    /// rosters and assignments come long before the answers. Waiting
+    /// longer than this many seconds is an error.
+    #[arg(long, default_value_t = 600.0)]
+    setup_timeout_s: f64,
     /// A try whose HTTP exchange has no answer after this many milliseconds
     /// counts as an error (`timeout`) and is retried like any other
     /// failure. The wait for a free connection is not part of it (it shows
@@ -208,6 +215,12 @@ impl Args {
                 self.freshness_timeout_s
             ));
         }
+        if !(self.setup_timeout_s.is_finite() && self.setup_timeout_s > 0.0) {
+            return Err(format!(
+                "--setup-timeout-s: expected > 0, got {}",
+                self.setup_timeout_s
+            ));
+        }
         if self.connections == 0 {
             return Err("--connections: need at least 1".into());
         }
@@ -277,6 +290,12 @@ async fn load(args: &Args) -> Result<(Summary, Arc<Stats>), String> {
         None => None,
     };
     let next_seq = setup::setup(&api, &world).await?;
+    let caught_up =
+        setup::wait_for_engine(&api, &world, Duration::from_secs_f64(args.setup_timeout_s)).await?;
+    eprintln!(
+        "setup: the engine processed the setup events {:.1} s after the last setup call",
+        caught_up.as_secs_f64()
+    );
     let stats = Arc::new(Stats::new(acks));
     let start = Instant::now();
 
@@ -473,6 +492,7 @@ mod tests {
         assert!(check(&["--rate", "0"]).starts_with("--rate"));
         assert!(check(&["--duplicate-percent", "101"]).starts_with("--duplicate-percent"));
         assert!(check(&["--freshness-timeout-s", "0"]).starts_with("--freshness-timeout-s"));
+        assert!(check(&["--setup-timeout-s", "-1"]).starts_with("--setup-timeout-s"));
         assert!(args(&["--students", "1000000", "--courses", "10000"])
             .unwrap()
             .check()

@@ -23,3 +23,21 @@ pub fn bar(len: u64, what: &str) -> ProgressBar {
     bar.set_prefix(what.to_owned());
     bar
 }
+
+/// A spinner labelled `what` whose position is a count that goes down
+/// (e.g. events still to process); hidden unless stderr is a terminal.
+pub fn spinner(what: &str) -> ProgressBar {
+    let bar = if std::io::stderr().is_terminal() {
+        ProgressBar::new_spinner()
+    } else {
+        ProgressBar::hidden()
+    };
+    if let Ok(style) =
+        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {human_pos} {prefix}")
+    {
+        bar.set_style(style);
+    }
+    bar.set_prefix(what.to_owned());
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    bar
+}

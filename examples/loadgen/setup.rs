@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
+use std::time::Duration;
 
 use indicatif::ProgressBar;
 use serde_json::json;
@@ -115,6 +116,67 @@ pub async fn setup<T: Transport>(
             .map(|c| AtomicU64::new(2 + world.course_size(c)))
             .collect(),
     ))
+}
+
+/// Courses named in one lag read (fetch_student_clues answers the summed
+/// backlog of the courses its items name).
+const COURSES_PER_LAG_READ: u64 = 1000;
+/// Pause between two rounds of lag reads.
+const LAG_POLL: Duration = Duration::from_millis(200);
+
+/// Waits until the engine has processed every setup event (the lag of
+/// every course is 0), so the load measures responses against an engine
+/// that is up to date, as in a real term where rosters and assignments
+/// arrive long before the answers. Returns how long that took, or an error
+/// after `timeout`.
+pub async fn wait_for_engine<T: Transport>(
+    api: &Client<T>,
+    world: &World,
+    timeout: Duration,
+) -> Result<Duration, String> {
+    let started = std::time::Instant::now();
+    let courses = world.courses + 1;
+    let reads: Vec<serde_json::Value> = (0..courses)
+        .step_by(COURSES_PER_LAG_READ as usize)
+        .map(|first| {
+            let items: Vec<serde_json::Value> = (first
+                ..(first + COURSES_PER_LAG_READ).min(courses))
+                .filter_map(|c| world.students_of(c).next())
+                .map(|s| world.clue_read(s)["student_clue_requests"][0].clone())
+                .collect();
+            json!({ "student_clue_requests": items })
+        })
+        .collect();
+    let bar = progress::spinner("engine catching up with the setup (events behind)");
+    loop {
+        let mut behind = 0;
+        for read in &reads {
+            let reply = api
+                .post("fetch_student_clues", read)
+                .await
+                .map_err(|e| format!("setup: reading the engine's lag: {}", e.reason()))?;
+            if reply.status != 200 {
+                return Err(format!(
+                    "setup: reading the engine's lag: HTTP {}",
+                    reply.status
+                ));
+            }
+            behind += reply.lag.unwrap_or(0);
+        }
+        bar.set_position(behind);
+        if behind == 0 {
+            bar.finish_and_clear();
+            return Ok(started.elapsed());
+        }
+        if started.elapsed() > timeout {
+            bar.finish_and_clear();
+            return Err(format!(
+                "setup: the engine was still {behind} events behind the setup after {} s",
+                timeout.as_secs()
+            ));
+        }
+        tokio::time::sleep(LAG_POLL).await;
+    }
 }
 
 /// Runs the jobs [`PARALLEL`] at a time, advancing `bar` by each finished
