@@ -147,18 +147,23 @@ impl Canonical {
             out
         };
         let mut model = fit.model;
+        let row = |entries: &[(u32, f64)]| -> Vec<(u32, f64)> {
+            let mut row: Vec<(u32, f64)> = entries.iter().map(|&(k, w)| (concept(k), w)).collect();
+            row.sort_by_key(|e| e.0);
+            row
+        };
+        let pooled = model.pooled_loadings.len() == model.loadings.len();
+        let mut pooled_loadings = Vec::with_capacity(model.pooled_loadings.len());
         let mut loadings = Vec::with_capacity(model.loadings.len());
         let mut intercepts = Vec::with_capacity(model.intercepts.len());
         let mut hints = Vec::with_capacity(model.hints.len());
         let mut question_ids = Vec::with_capacity(model.question_ids.len());
         for &c in &self.questions.canonical {
             let c = c as usize;
-            let mut row: Vec<(u32, f64)> = model.loadings[c]
-                .iter()
-                .map(|&(k, w)| (concept(k), w))
-                .collect();
-            row.sort_by_key(|e| e.0);
-            loadings.push(row);
+            loadings.push(row(&model.loadings[c]));
+            if pooled {
+                pooled_loadings.push(row(&model.pooled_loadings[c]));
+            }
             intercepts.push(model.intercepts[c]);
             hints.push(by_question(&model.hints[c]));
             question_ids.push(std::mem::take(&mut model.question_ids[c]));
@@ -172,6 +177,9 @@ impl Canonical {
                 .collect();
         }
         model.loadings = loadings;
+        if pooled {
+            model.pooled_loadings = pooled_loadings;
+        }
         model.intercepts = intercepts;
         model.hints = hints;
         model.question_ids = question_ids;
@@ -228,6 +236,7 @@ mod tests {
                 intercepts: vec![-1.0, 1.0],
                 hints: vec![vec![0, 1], vec![1]],
                 penalties: Default::default(),
+                pooled_loadings: vec![vec![(0, 0.75), (1, 0.25)], vec![(0, 1.0), (1, 2.0)]],
             },
             knowledge: vec![1.0, 2.0, 3.0, 4.0],
             objective: 7.0,
@@ -240,6 +249,10 @@ mod tests {
         assert_eq!(
             back.model.loadings,
             vec![vec![(0, 2.0)], vec![(0, 0.25), (1, 0.5)]]
+        );
+        assert_eq!(
+            back.model.pooled_loadings,
+            vec![vec![(0, 2.0), (1, 1.0)], vec![(0, 0.25), (1, 0.75)]]
         );
         assert_eq!(back.model.intercepts, [1.0, -1.0]);
         assert_eq!(back.model.hints, vec![vec![0], vec![0, 1]]);

@@ -39,7 +39,8 @@ pub mod normal;
 pub mod tesr;
 
 pub use clue::{
-    clue_interval, clue_latent, Clue, ClueError, ClueOptions, ClueWorkspace, LatentClue,
+    clue_interval, clue_latent, Clue, ClueError, ClueLoadings, ClueOptions, ClueWorkspace,
+    LatentClue,
 };
 pub use learner::{
     infer_learner, infer_learner_latest, latest_responses, LearnerEstimate, LearnerResponse,
