@@ -204,7 +204,7 @@ fn fitted_clues_are_calibrated_when_learners_answer_different_exercises() {
 }
 
 /// Exercises that few learners answer get their fitted loadings shrunk towards 0 while
-/// the shared ones carry the concept (mean 0.39 against 2.4); the published §6.2 CLUE
+/// the shared ones carry the concept (mean 0.40 against 2.4); the published §6.2 CLUE
 /// (fitted W) then covers about a third of the time at 50 %, the default (pooled
 /// loadings: 1.7 against 4.4, the ridge shrinkage undone) about half, as the true
 /// W, d do.

@@ -9,7 +9,7 @@
 //! suffer (few learners meet those exercises), but a CLUE averages its latent score over
 //! *all* of a page's exercises: with the collapsed loadings `w̄` understates how the
 //! page's logits move with knowledge, and the §6.2 interval, which takes W as known,
-//! covers the truth 33–43 % of the time at 50 %. Exercises on one page load on its
+//! covers the truth 34–45 % of the time at 50 % (docs/sparfa-clue-calibration.md). Exercises on one page load on its
 //! concept alike, which is exactly what a hierarchical prior says.
 //!
 //! Formula (empirical Bayes, a random-effects model per concept): at the fit's optimum
