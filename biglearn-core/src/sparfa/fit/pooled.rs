@@ -4,13 +4,14 @@
 //! Why: the §4.5 ridge term `λ_H W²` is a `N(0, 1/(2λ_H))` prior on every hinted
 //! loading. An exercise that few learners answered has little data against it, so its
 //! loading collapses towards 0 while the exercises everyone answered carry the concept
-//! (in the course simulation, 4 shared exercises per page end at a mean loading of 2.4,
-//! the 8 that few learners see at 0.4, all of them truly ≈ 1). Predictions barely
-//! suffer (few learners meet those exercises), but a CLUE averages its latent score over
-//! *all* of a page's exercises: with the collapsed loadings `w̄` understates how the
-//! page's logits move with knowledge, and the §6.2 interval, which takes W as known,
-//! covers the truth 34–45 % of the time at 50 % (docs/sparfa-clue-calibration.md). Exercises on one page load on its
-//! concept alike, which is exactly what a hierarchical prior says.
+//! (on data like the course simulation's, 4 shared exercises per page end at a mean
+//! loading of 2.4, the 8 that few learners see at 0.4, all of them truly ≈ 1).
+//! Predictions barely suffer (few learners meet those exercises), but a CLUE averages
+//! its latent score over *all* of a page's exercises: with the collapsed loadings `w̄`
+//! understates how the page's logits move with knowledge, and the §6.2 interval, which
+//! takes W as known, covers the truth 34–45 % of the time at 50 %
+//! (docs/sparfa-clue-calibration.md). Exercises on one page load on its concept alike,
+//! which is exactly what a hierarchical prior says.
 //!
 //! Formula (empirical Bayes, a random-effects model per concept): at the fit's optimum
 //! the data curvature of loading `(q, k)` is `a = λ_f Σ_{l ∈ Ω_q} p(1 − p) u_lk²`. In the
