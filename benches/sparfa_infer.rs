@@ -49,6 +49,7 @@ fn synthetic_model(questions: usize, rng: &mut ChaCha8Rng) -> SparfaModel {
         intercepts: (0..questions).map(|_| rng.gen_range(-1.5..2.5)).collect(),
         hints,
         penalties: Penalties::default(),
+        pooled_loadings: Vec::new(),
     }
 }
 

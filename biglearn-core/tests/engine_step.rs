@@ -332,6 +332,7 @@ fn model() -> SparfaModel {
         intercepts: vec![2.0, 1.0, 0.0, -1.0, 0.5, -0.5],
         hints: vec![vec![0]; 6],
         penalties: Penalties::default(),
+        pooled_loadings: Vec::new(),
     }
 }
 

@@ -21,6 +21,7 @@ fn model() -> SparfaModel {
         intercepts: vec![3.0, 0.0, -1.0],
         hints: vec![vec![0]; 3],
         penalties: Penalties::default(),
+        pooled_loadings: Vec::new(),
     }
 }
 
@@ -187,6 +188,7 @@ fn invalid_clue_options_are_reported_with_context() {
         .with_clue_options(ClueOptions {
             confidence: 1.5,
             min_responses: 3,
+            ..ClueOptions::default()
         });
     let responses = [response(1, 0, true, 1)];
     let targets = [ex(0)];
@@ -216,6 +218,7 @@ fn two_concept_model() -> SparfaModel {
         intercepts: vec![1.5, 0.2, -0.8, 0.9, -0.1, -1.2],
         hints: (0u32..6).map(|q| vec![u32::from(q >= 3)]).collect(),
         penalties: Penalties::default(),
+        pooled_loadings: Vec::new(),
     }
 }
 

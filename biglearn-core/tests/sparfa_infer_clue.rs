@@ -5,8 +5,8 @@ mod sparfa_infer_util;
 
 use biglearn_core::sparfa::normal::{inverse_normal_cdf, sigmoid};
 use biglearn_core::sparfa::{
-    clue_interval, clue_latent, infer_learner, Clue, ClueError, ClueOptions, ConceptIndex,
-    LearnerResponse, SparfaModel,
+    clue_interval, clue_latent, infer_learner, Clue, ClueError, ClueLoadings, ClueOptions,
+    ConceptIndex, LearnerResponse, SparfaModel,
 };
 use proptest::prelude::*;
 use sparfa_infer_util::model;
@@ -316,7 +316,8 @@ fn confidence_is_validated() {
         ClueOptions::default(),
         ClueOptions {
             confidence: 0.5,
-            min_responses: 3
+            min_responses: 3,
+            loadings: ClueLoadings::Pooled,
         }
     );
 }
@@ -483,4 +484,32 @@ fn non_finite_model_is_an_error() {
     let err = clue_interval(&m, &[book], &[0, 1, 2], &ClueOptions::default()).unwrap_err();
     assert!(matches!(err, ClueError::NonFinite { .. }), "{err}");
     assert!(err.to_string().contains("not finite"));
+}
+
+/// The default reads the pooled loadings when the model has them; `Fitted` reads W, and
+/// a model without pooled loadings gives the same CLUE either way.
+#[test]
+fn pooled_loadings_are_read_by_default_and_fitted_on_request() {
+    let mut m = one_concept(vec![0.5, -0.5, 0.0]);
+    let gradebook = vec![
+        LearnerResponse::new(0, true),
+        LearnerResponse::new(1, true),
+        LearnerResponse::new(2, false),
+    ];
+    let targets = [0, 1, 2];
+    let at = |m: &SparfaModel, loadings| {
+        let options = ClueOptions {
+            loadings,
+            ..ClueOptions::default()
+        };
+        clue_interval(m, &[gradebook.as_slice()], &targets, &options).unwrap()
+    };
+    let plain = at(&m, ClueLoadings::Fitted);
+    assert_eq!(at(&m, ClueLoadings::Pooled), plain);
+    m.pooled_loadings = vec![vec![(0, 2.0)]; 3];
+    assert_eq!(at(&m, ClueLoadings::Fitted), plain);
+    let pooled = at(&m, ClueLoadings::Pooled);
+    assert_ne!(pooled, plain);
+    m.loadings = m.pooled_loadings.clone();
+    assert_eq!(at(&m, ClueLoadings::Fitted), pooled);
 }

@@ -404,6 +404,7 @@ impl NativeModel {
         let options = ClueOptions {
             confidence,
             min_responses,
+            ..ClueOptions::default()
         };
         let clue = clue_interval(&self.model, &responses, &target_index, &options)
             .map_err(|e| errors::validation(py, e.to_string(), vec!["confidence".to_owned()]))?;

@@ -357,11 +357,20 @@ impl BiglearnSparfa<'_> {
         }
         let mut buffers = self.clue.borrow_mut();
         let (clue_workspace, learner_workspace) = &mut *buffers;
+        clue_workspace.set_loadings(self.clue_options.loadings);
+        let loadings = self.clue_options.loadings.of(model);
+        // The memo holds estimates under the fitted W (TeSR's); with pooled loadings
+        // the CLUE infers its own.
+        let memo = fitted
+            .memo
+            .filter(|_| std::ptr::eq(loadings, model.loadings.as_slice()));
         let estimates: Vec<std::sync::Arc<LearnerEstimate>> = learners
             .iter()
-            .map(|gradebook| match fitted.memo {
+            .map(|gradebook| match memo {
                 Some(memo) => memo.estimate(model, gradebook, learner_workspace),
-                None => std::sync::Arc::new(learner_workspace.infer(model, gradebook)),
+                None => std::sync::Arc::new(
+                    learner_workspace.infer_with_loadings(model, loadings, gradebook),
+                ),
             })
             .collect();
         let pairs: Vec<(&LearnerEstimate, usize)> = estimates

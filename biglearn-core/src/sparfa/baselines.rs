@@ -9,6 +9,7 @@
 
 use std::str::FromStr;
 
+use super::canonical::Canonical;
 use super::data::{Cell, CellMatrix, Hints, ResponseSet};
 use super::error::{Result, SparfaError};
 use super::fit::{FitOptions, FitOutput, FitStart, IterationReport};
@@ -174,7 +175,34 @@ pub(crate) fn options_with(fit: &FitOptions, kind: ModelKind, lambda: f64) -> Re
 /// ([`TrainOutput::kind`] says which): with few responses per learner and concept
 /// (ability: ~3) one shared ability beats per-concept knowledge, and a user of the
 /// default should not get a model worse than the simplest one that fits better.
+///
+/// The fit is made with learners, questions and concepts sorted by id and mapped back
+/// ([`super::canonical`]): the same responses and hints in any order give the same
+/// result, bit for bit.
 pub fn train(
+    set: &ResponseSet,
+    train: &[Cell],
+    hints: &Hints,
+    options: &TrainOptions,
+    progress: &mut dyn FnMut(&IterationReport),
+) -> Result<TrainOutput> {
+    let canonical = Canonical::new(set, train, hints)?;
+    let out = train_in_order(
+        &canonical.set,
+        &canonical.cells,
+        &canonical.hints,
+        options,
+        progress,
+    )?;
+    let user_concepts = out.kind == ModelKind::Sparfa;
+    Ok(TrainOutput {
+        fit: canonical.restore(out.fit, user_concepts),
+        ..out
+    })
+}
+
+/// [`train`] in the order the inputs come in.
+fn train_in_order(
     set: &ResponseSet,
     train: &[Cell],
     hints: &Hints,

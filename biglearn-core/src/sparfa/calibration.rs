@@ -147,13 +147,15 @@ pub fn clue_coverage(
     let mut report = CoverageReport::default();
     let mut width_sum = 0.0;
     let mut clue = ClueWorkspace::new();
+    clue.set_loadings(options.clue.loadings);
+    let loadings = options.clue.loadings.of(model);
     let mut learner_ws = LearnerWorkspace::new();
     let mut answered = vec![false; nq];
     let mut scoped: Vec<LearnerResponse> = Vec::new();
     for (l, book) in responses.iter().enumerate() {
         let u_true = &true_knowledge[l * tc..(l + 1) * tc];
-        let whole: Option<LearnerEstimate> =
-            (options.scope == ResponseScope::AllResponses).then(|| learner_ws.infer(model, book));
+        let whole: Option<LearnerEstimate> = (options.scope == ResponseScope::AllResponses)
+            .then(|| learner_ws.infer_with_loadings(model, loadings, book));
         for r in book {
             if let Some(a) = answered.get_mut(r.question as usize) {
                 *a = true;

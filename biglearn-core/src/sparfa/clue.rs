@@ -46,6 +46,8 @@ pub struct ClueOptions {
     pub confidence: f64,
     /// N_min: pooled target entries needed for a real CLUE; 3 by default (F2).
     pub min_responses: usize,
+    /// The loadings the learners are inferred with and `w̄` is averaged from.
+    pub loadings: ClueLoadings,
 }
 
 impl Default for ClueOptions {
@@ -53,7 +55,28 @@ impl Default for ClueOptions {
         ClueOptions {
             confidence: 0.5,
             min_responses: 3,
+            loadings: ClueLoadings::default(),
         }
+    }
+}
+
+/// Which loadings a CLUE reads (docs/sparfa-clue-calibration.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ClueLoadings {
+    /// [`SparfaModel::pooled_loadings`] when the model has them, else the fitted W (the
+    /// default): each page's loadings pooled towards its typical loading, so exercises
+    /// few learners answered do not shrink `w̄`; 50 % intervals then cover the truth
+    /// about half of the time where the fitted W covers a third.
+    #[default]
+    Pooled,
+    /// The fitted W, as §6.2 publishes the CLUE.
+    Fitted,
+}
+
+impl ClueLoadings {
+    /// The loadings of `model` this choice reads.
+    pub fn of(self, model: &SparfaModel) -> &[Vec<(ConceptIndex, f64)>] {
+        model.clue_loadings(self == ClueLoadings::Pooled)
     }
 }
 
@@ -138,6 +161,7 @@ impl LatentClue {
 ///     intercepts: vec![0.5, 0.0],
 ///     hints: vec![vec![0], vec![0]],
 ///     penalties: Penalties::default(),
+///     pooled_loadings: Vec::new(),
 /// };
 /// let alice = vec![LearnerResponse::new(0, true), LearnerResponse::new(1, false)];
 /// let bob = vec![LearnerResponse::new(0, true), LearnerResponse::new(1, true)];
@@ -169,6 +193,7 @@ pub fn clue_interval_with<L: AsRef<[LearnerResponse]>>(
     options: &ClueOptions,
 ) -> Result<Clue, ClueError> {
     let c = options.quantile()?;
+    workspace.set_loadings(options.loadings);
     match workspace.latent(model, learners, target_questions, options.min_responses)? {
         Some(latent) => Ok(latent.to_clue(c)),
         None => Ok(Clue::NOT_REAL),
@@ -193,12 +218,18 @@ pub struct ClueWorkspace {
     mean_loading: Vec<(ConceptIndex, f64)>,
     dense: Vec<f64>,
     hits: Vec<QuestionIndex>,
+    loadings: ClueLoadings,
 }
 
 impl ClueWorkspace {
     /// A workspace with empty buffers.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Which loadings the next calculations read ([`ClueLoadings::Pooled`] unless set).
+    pub fn set_loadings(&mut self, loadings: ClueLoadings) {
+        self.loadings = loadings;
     }
 
     /// The latent CLUE, or `None` when it is not real (see [`clue_interval`]).
@@ -233,7 +264,9 @@ impl ClueWorkspace {
         let mut mean = 0.0;
         let mut variance = 0.0;
         for learner in learners {
-            let estimate = self.learner.infer(model, learner.as_ref());
+            let estimate =
+                self.learner
+                    .infer_with_loadings(model, self.loadings.of(model), learner.as_ref());
             let (z, v) = self.learner_terms(&estimate, mean_intercept);
             mean += z;
             variance += v;
@@ -263,8 +296,9 @@ impl ClueWorkspace {
         self.dense.resize(nc, 0.0);
         let m = self.targets.len() as f64;
         let mut intercept = 0.0;
+        let loadings = self.loadings.of(model);
         for &q in &self.targets {
-            for &(k, w) in &model.loadings[q as usize] {
+            for &(k, w) in &loadings[q as usize] {
                 if let Some(slot) = self.dense.get_mut(k as usize) {
                     *slot += w;
                 }
@@ -296,7 +330,8 @@ impl ClueWorkspace {
 
     /// The latent CLUE from precomputed learner estimates (each paired with its
     /// evidence on the targets), for callers that reuse one estimate across many
-    /// target sets (e.g. calibration over every concept).
+    /// target sets (e.g. calibration over every concept). The estimates must have been
+    /// inferred with the loadings this workspace reads ([`ClueLoadings::of`]).
     pub fn latent_from_estimates(
         &mut self,
         model: &SparfaModel,

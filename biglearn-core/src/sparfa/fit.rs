@@ -15,6 +15,9 @@
 //! 3. **gauge**: exact minimisation along each concept's knowledge offset and scale, the
 //!    directions the data term cannot see (see `gauge`).
 //!
+//! The returned model also carries the loadings CLUEs read, pooled per concept (see
+//! `pooled`).
+//!
 //! The learner half-step is over-relaxed (`LEARNER_RELAXATION`); the returned `U` is
 //! the exact MAP for the returned `W`, `d`.
 //!
@@ -30,6 +33,7 @@ mod gauge;
 mod learners;
 pub(crate) mod math;
 mod pass;
+mod pooled;
 mod questions;
 mod start;
 
@@ -341,8 +345,11 @@ pub fn fit_from(
     }
     // Make every u_l the exact MAP for the final W, d (it is what §5 would return).
     learner_half_step(cells, params.as_slice(), &mut u, k_count, polish);
-    let model = to_model(&params, hints, question_ids, pen);
+    let mut model = to_model(&params, hints, question_ids, pen);
     let objective = super::kkt::objective(&model, &u, cells);
+    if !options.fixed_loadings {
+        model.pooled_loadings = pooled::pooled_loadings(&model, &u, cells);
+    }
     Ok(FitOutput {
         model,
         knowledge: u,
@@ -374,6 +381,7 @@ fn to_model(
         intercepts: params.iter().map(|p| p.d).collect(),
         hints: hints.by_question().to_vec(),
         penalties: pen,
+        pooled_loadings: Vec::new(),
     }
 }
 

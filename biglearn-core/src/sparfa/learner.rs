@@ -93,6 +93,7 @@ pub fn prior_precision(penalties: &Penalties) -> f64 {
 ///     intercepts: vec![0.0, -0.5],
 ///     hints: vec![vec![0], vec![0]],
 ///     penalties: Penalties::default(),
+///     pooled_loadings: Vec::new(),
 /// };
 /// let answers = [LearnerResponse::new(0, true), LearnerResponse::new(1, true)];
 /// let estimate = infer_learner(&model, &answers);
@@ -229,8 +230,25 @@ impl LearnerWorkspace {
 
     /// Same as [`infer_learner`], reusing this workspace's buffers.
     pub fn infer(&mut self, model: &SparfaModel, responses: &[LearnerResponse]) -> LearnerEstimate {
+        self.infer_with_loadings(model, &model.loadings, responses)
+    }
+
+    /// [`LearnerWorkspace::infer`] with `loadings` in place of the model's W (e.g.
+    /// [`SparfaModel::pooled_loadings`] for CLUEs); falls back to the model's W when
+    /// `loadings` has not one row per question.
+    pub fn infer_with_loadings(
+        &mut self,
+        model: &SparfaModel,
+        loadings: &[Vec<(ConceptIndex, f64)>],
+        responses: &[LearnerResponse],
+    ) -> LearnerEstimate {
+        let loadings = if loadings.len() == model.loadings.len() {
+            loadings
+        } else {
+            &model.loadings
+        };
         let precision = prior_precision(&model.penalties);
-        self.prepare(model, responses);
+        self.prepare(model, loadings, responses);
         let a = self.active.len();
         let (iterations, gradient_norm) = self.newton(precision);
         let covariance = self.covariance(precision);
@@ -251,14 +269,19 @@ impl LearnerWorkspace {
     }
 
     /// Builds the active set and the compact per-response rows.
-    fn prepare(&mut self, model: &SparfaModel, responses: &[LearnerResponse]) {
+    fn prepare(
+        &mut self,
+        model: &SparfaModel,
+        loadings: &[Vec<(ConceptIndex, f64)>],
+        responses: &[LearnerResponse],
+    ) {
         let nc = model.num_concepts();
         if self.local.len() < nc {
             self.local.resize(nc, INACTIVE);
         }
         self.active.clear();
         for r in valid(model, responses) {
-            for &(k, w) in &model.loadings[r.question as usize] {
+            for &(k, w) in &loadings[r.question as usize] {
                 let ku = k as usize;
                 if ku < nc && w != 0.0 && self.local[ku] == INACTIVE {
                     self.local[ku] = 0;
@@ -277,7 +300,7 @@ impl LearnerWorkspace {
         self.offsets.push(0);
         for r in valid(model, responses) {
             let q = r.question as usize;
-            for &(k, w) in &model.loadings[q] {
+            for &(k, w) in &loadings[q] {
                 let ku = k as usize;
                 if ku < nc && w != 0.0 {
                     self.entries.push((self.local[ku], w));

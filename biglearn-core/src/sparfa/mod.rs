@@ -4,6 +4,7 @@
 //! - [`data`]: response sets, hints and the gradebook adjacency used for fitting.
 //! - [`fit`]: fitting W, d (and U) by block coordinate descent on the §4.5 objective.
 //! - [`kkt`]: the objective and the §4.6 KKT conditions of a fit.
+//! - [`canonical`]: the id order fits are made in, so that input order does not matter.
 //! - [`eval`]: held-out splits and metrics; [`synth`]: synthetic data with known truth;
 //!   [`baselines`]: 2PL, Rasch and rate models and the automatic choice of λ;
 //!   [`weights`]: the weights for a λ and the data size; [`select`]: how the default
@@ -11,6 +12,7 @@
 //!   model with any number of factors.
 
 pub mod baselines;
+pub mod canonical;
 pub mod columns;
 mod csvtext;
 pub mod data;
@@ -37,7 +39,8 @@ pub mod normal;
 pub mod tesr;
 
 pub use clue::{
-    clue_interval, clue_latent, Clue, ClueError, ClueOptions, ClueWorkspace, LatentClue,
+    clue_interval, clue_latent, Clue, ClueError, ClueLoadings, ClueOptions, ClueWorkspace,
+    LatentClue,
 };
 pub use learner::{
     infer_learner, infer_learner_latest, latest_responses, LearnerEstimate, LearnerResponse,

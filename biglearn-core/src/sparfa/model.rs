@@ -53,6 +53,14 @@ pub struct SparfaModel {
     pub hints: Vec<Vec<ConceptIndex>>,
     /// The weights the model was fitted with (λ_U is the learner prior).
     pub penalties: Penalties,
+    /// W with each concept's hinted loadings pooled towards the concept's typical
+    /// loading (empirical Bayes, see [`crate::sparfa::fit`]'s `pooled` module), the
+    /// loadings CLUEs use by default ([`crate::sparfa::ClueLoadings`]): an exercise few
+    /// learners answered keeps the loading of its page instead of collapsing towards 0.
+    /// Same shape as `loadings`; empty when unknown (models saved before it existed,
+    /// models built by hand), and then CLUEs use `loadings`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pooled_loadings: Vec<Vec<(ConceptIndex, f64)>>,
 }
 
 impl SparfaModel {
@@ -64,6 +72,16 @@ impl SparfaModel {
     /// Number of concepts.
     pub fn num_concepts(&self) -> usize {
         self.concept_ids.len()
+    }
+
+    /// The loadings CLUEs read with `pooled`: [`SparfaModel::pooled_loadings`] when the
+    /// model has them (one row per question), otherwise the fitted `loadings`.
+    pub fn clue_loadings(&self, pooled: bool) -> &[Vec<(ConceptIndex, f64)>] {
+        if pooled && self.pooled_loadings.len() == self.loadings.len() {
+            &self.pooled_loadings
+        } else {
+            &self.loadings
+        }
     }
 
     /// The logit `w_qᵀ u + d_q` for a dense knowledge vector `u` (length = concepts).

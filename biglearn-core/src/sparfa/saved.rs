@@ -11,7 +11,9 @@
 //!   "model": { "question_ids": [...], "concept_ids": [...],
 //!              "loadings": [[[concept, weight], ...] per question],
 //!              "intercepts": [...], "hints": [[concept, ...] per question],
-//!              "penalties": {"data", "hinted", "unhinted", "intercept", "learner"} },
+//!              "penalties": {"data", "hinted", "unhinted", "intercept", "learner"},
+//!              "pooled_loadings": [[[concept, weight], ...] per question] (optional,
+//!              the loadings CLUEs read) },
 //!   "learner_ids": [...],
 //!   "knowledge": [[u per concept] per learner],
 //!   "objective": 123.4, "iterations": 57, "converged": true
@@ -115,15 +117,26 @@ impl SavedModel {
                 return Err(invalid(field, format!("{len} entries for {nq} questions")));
             }
         }
-        for (q, row) in m.loadings.iter().enumerate() {
-            if let Some((k, w)) = row
-                .iter()
-                .find(|(k, w)| *k as usize >= nk || !w.is_finite())
-            {
-                return Err(invalid(
-                    &format!("model.loadings[{q}]"),
-                    format!("concept {k} weight {w} (there are {nk} concepts)"),
-                ));
+        if !m.pooled_loadings.is_empty() && m.pooled_loadings.len() != nq {
+            return Err(invalid(
+                "model.pooled_loadings",
+                format!("{} entries for {nq} questions", m.pooled_loadings.len()),
+            ));
+        }
+        for (field, rows) in [
+            ("model.loadings", &m.loadings),
+            ("model.pooled_loadings", &m.pooled_loadings),
+        ] {
+            for (q, row) in rows.iter().enumerate() {
+                if let Some((k, w)) = row
+                    .iter()
+                    .find(|(k, w)| *k as usize >= nk || !w.is_finite())
+                {
+                    return Err(invalid(
+                        &format!("{field}[{q}]"),
+                        format!("concept {k} weight {w} (there are {nk} concepts)"),
+                    ));
+                }
             }
         }
         for (q, row) in m.hints.iter().enumerate() {
@@ -172,6 +185,7 @@ mod tests {
                 intercepts: vec![0.2, -0.1],
                 hints: vec![vec![0], vec![0]],
                 penalties: Penalties::default(),
+                pooled_loadings: vec![vec![(0, 1.2)], vec![(0, 0.9)]],
             },
             learner_ids: vec!["ann".into()],
             knowledge: vec![vec![0.3]],
@@ -214,6 +228,14 @@ mod tests {
             "`model.loadings[1]`",
         );
         check(|s| s.model.hints[0].push(2), "`model.hints[0]`");
+        check(
+            |s| s.model.pooled_loadings[0].push((5, 1.0)),
+            "`model.pooled_loadings[0]`",
+        );
+        check(
+            |s| s.model.pooled_loadings.pop().map(drop).unwrap_or(()),
+            "`model.pooled_loadings`",
+        );
         check(|s| s.knowledge.push(vec![0.0]), "`knowledge`");
         check(|s| s.knowledge[0].push(1.0), "`knowledge[0]`");
         let garbage = SavedModel::from_json("{").err().map(|e| e.to_string());

@@ -374,6 +374,7 @@ mod tests {
                 intercepts: vec![],
                 hints: vec![],
                 penalties: Default::default(),
+                pooled_loadings: Vec::new(),
             },
             knowledge: vec![],
             objective: o,

@@ -115,6 +115,7 @@ pub fn generate(config: &SynthConfig) -> Result<SynthData> {
             learner: 0.5,
             ..Penalties::default()
         },
+        pooled_loadings: Vec::new(),
     };
     let mut cells = Vec::new();
     for l in 0..learners {

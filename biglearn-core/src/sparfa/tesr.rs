@@ -90,6 +90,7 @@ pub struct TesrRanking {
 ///     intercepts: vec![3.0, 0.0],
 ///     hints: vec![vec![0], vec![0]],
 ///     penalties: Penalties::default(),
+///     pooled_loadings: Vec::new(),
 /// };
 /// let lookup = QuestionLookup::new(&model);
 /// let ranking = rank_exercises(&model, &lookup, &["easy", "new", "fair"], &[]);

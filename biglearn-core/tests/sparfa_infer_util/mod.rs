@@ -26,6 +26,7 @@ pub fn model(
             learner: lambda_u,
             ..Penalties::default()
         },
+        pooled_loadings: Vec::new(),
     }
 }
 
