@@ -26,6 +26,8 @@ pub fn bar(len: u64, what: &str) -> ProgressBar {
 
 /// A spinner labelled `what` whose position is a count that goes down
 /// (e.g. events still to process); hidden unless stderr is a terminal.
+/// Only some of the examples that include this file use it.
+#[allow(dead_code)]
 pub fn spinner(what: &str) -> ProgressBar {
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::new_spinner()
