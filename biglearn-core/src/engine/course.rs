@@ -37,6 +37,9 @@ pub(super) struct CachedCourse {
     pub(super) through: SequenceNumber,
     pub(super) state: EngineCourseState,
     pub(super) stored: StoredParts,
+    /// The schedule this engine stored last (`None` after a load): a
+    /// bundle whose schedule is the same does not write it again.
+    pub(super) schedule: Option<CourseSchedule>,
 }
 
 /// Decoded course states, least recently used evicted first once their
@@ -128,12 +131,12 @@ impl BundleExtras {
         }
     }
 
-    /// The store's form, with the course's schedule.
-    pub(super) fn into_extras(self, schedule: CourseSchedule) -> CourseExtras {
+    /// The store's form, with the course's schedule (`None`: unchanged).
+    pub(super) fn into_extras(self, schedule: Option<CourseSchedule>) -> CourseExtras {
         CourseExtras {
             fit_responses: self.fit.into_values().collect(),
             group_counts: self.groups.into_iter().collect(),
-            schedule: Some(schedule),
+            schedule,
         }
     }
 }

@@ -434,6 +434,7 @@ impl Engine {
                     through: SequenceNumber::ZERO,
                     state: EngineCourseState::new(bundle.course),
                     stored: StoredParts::default(),
+                    schedule: None,
                 }),
         };
         let state = &mut cached.state;
@@ -477,13 +478,18 @@ impl Engine {
             outcome.writes,
             problems,
         )?;
+        // The stored schedule changes only through this engine, except that
+        // a refit makes the courses using its ecosystem due; their wake-up
+        // commit (which always writes the schedule) puts it right.
+        let changed = cached.schedule.as_ref() != Some(&schedule);
+        let extras = extras.into_extras(changed.then_some(schedule));
         Ok(Some(PendingCommit {
             kind: CommitKind::Progress,
             course: bundle.course,
             name: course_name,
             cached,
             commit,
-            extras: extras.into_extras(schedule),
+            extras,
             events: bundle.events.len(),
             catch_up_units: 0,
         }))
@@ -515,6 +521,7 @@ impl Engine {
             through: snapshot.through,
             state,
             stored: StoredParts::default(),
+            schedule: None,
         }))
     }
 
