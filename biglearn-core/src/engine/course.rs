@@ -6,16 +6,16 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 use super::algs::{Matrices, MatrixCache};
-use super::batch::{CommitBatch, PendingCommit};
 use super::catch_up::{MatrixCatchUp, CATCH_UP_UNITS_PER_STEP};
 use super::ecosystems::EcosystemCache;
 use super::parts::StoredParts;
+use super::pending::{CommitKind, PendingCommit};
 use super::recalc::{self, Outcome};
 use super::refit::{self, RefitError, RefitReport};
 use super::wake::{ecosystems_of, matrices_changed, next_wake, time_changes};
 use super::{Dirty, Engine, EngineCourseState, EngineError, StepReport};
 use crate::engine_store::{
-    CommitKind, CourseExtras, CourseSchedule, EngineStore, FitResponse, RecordedProblem,
+    CourseExtras, CourseSchedule, EngineStore, FitResponse, RecordedProblem,
 };
 use crate::ids::{CourseId, EcosystemId, ExerciseId, StudentId};
 use crate::log::SequenceNumber;
@@ -220,19 +220,15 @@ impl Engine {
             .due_courses(&self.consumer, now, WAKE_BATCH)
             .map_err(|e| self.store_error(e))?;
         let mut budget = CATCH_UP_UNITS_PER_STEP;
-        let mut batch = CommitBatch::default();
         for course in due {
             if budget == 0 {
                 break;
             }
-            if batch.is_full() {
-                self.flush(store, &mut batch, report)?;
-            }
             if let Some(pending) = self.prepare_wake(store, course, now, &mut budget)? {
-                batch.push(pending);
+                self.store_commit(store, pending, report)?;
             }
         }
-        self.flush(store, &mut batch, report)
+        Ok(())
     }
 
     /// Recalculates one due course: the commit to store, or `None` when

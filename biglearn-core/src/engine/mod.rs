@@ -46,12 +46,12 @@
 //! [`refit::refit_ecosystem`]) and wake the courses they affect.
 
 pub mod algs;
-mod batch;
 pub mod catch_up;
 mod clue_owner;
 mod course;
 pub mod ecosystems;
 pub mod parts;
+mod pending;
 pub mod recalc;
 pub mod refit;
 mod state;
@@ -63,16 +63,16 @@ pub use state::EngineCourseState;
 use std::collections::BTreeMap;
 
 use crate::engine_store::{
-    CommitKind, CourseCommit, EngineStore, EngineStoreError, RecordedProblem, ResultWrite,
+    CourseCommit, EngineStore, EngineStoreError, RecordedProblem, ResultWrite,
 };
 use crate::ids::{AssignmentId, CourseContainerId, CourseId, StudentId};
 use crate::log::{Bundle, BundleLimits, ConsumerName, SequenceNumber, StoreError};
 use crate::projection::{AnsweredExercise, BlobError, CourseChanges, EcosystemState, Problem};
 use crate::scheduler::Instant;
-use batch::{CommitBatch, PendingCommit};
 pub use course::DEFAULT_CACHE_BYTES;
 use course::{calculate, failure_problems, BundleExtras, CachedCourse, CourseCache};
 use parts::StoredParts;
+use pending::{CommitKind, PendingCommit};
 
 use ecosystems::EcosystemCache;
 
@@ -350,16 +350,9 @@ impl Engine {
         let bundles = store
             .next_bundles(&self.consumer, self.limits)
             .map_err(|e| self.store_error(e))?;
-        let mut batch = CommitBatch::default();
         for bundle in bundles {
-            if batch.is_full() || batch.holds(bundle.course) {
-                self.flush(store, &mut batch, &mut report)?;
-            }
-            if let Some(pending) = self.prepare_bundle(store, &bundle, now)? {
-                batch.push(pending);
-            }
+            self.process_bundle(store, &bundle, now, &mut report)?;
         }
-        self.flush(store, &mut batch, &mut report)?;
         self.wake_due(store, now, &mut report)?;
         Ok(report)
     }
@@ -403,11 +396,10 @@ impl Engine {
         now: Instant,
         report: &mut StepReport,
     ) -> Result<(), EngineError> {
-        let mut batch = CommitBatch::default();
-        if let Some(pending) = self.prepare_bundle(store, bundle, now)? {
-            batch.push(pending);
+        match self.prepare_bundle(store, bundle, now)? {
+            Some(pending) => self.store_commit(store, pending, report),
+            None => Ok(()),
         }
-        self.flush(store, &mut batch, report)
     }
 
     /// Applies a bundle and recalculates (step 2–3 of the module docs): the

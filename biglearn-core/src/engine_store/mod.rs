@@ -183,25 +183,6 @@ pub trait EngineStore: BundleLog {
         extras: &CourseExtras,
     ) -> Result<CommitOutcome, EngineStoreError>;
 
-    /// Several course commits, each checked and stored as its
-    /// [`CommitKind`] says, with one outcome per commit in order. A database
-    /// store runs them in one transaction (an engine step commits many
-    /// courses: one wait for the writer and one log write for the pages they
-    /// share, instead of one per course), and an error then stores none of
-    /// them; this default commits them one by one.
-    fn commit_courses(
-        &self,
-        batch: &[BatchedCommit<'_>],
-    ) -> Result<Vec<CommitOutcome>, EngineStoreError> {
-        batch
-            .iter()
-            .map(|item| match item.kind {
-                CommitKind::Progress => self.commit_course_with(item.commit, item.extras),
-                CommitKind::Recalc => self.commit_course_recalc(item.commit, item.extras),
-            })
-            .collect()
-    }
-
     /// The schedule `consumer` committed last for `course`.
     fn course_schedule(
         &self,

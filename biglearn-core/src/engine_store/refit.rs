@@ -71,26 +71,3 @@ impl CourseExtras {
         self.fit_responses.is_empty() && self.group_counts.is_empty() && self.schedule.is_none()
     }
 }
-
-/// How a commit in a batch is checked: as
-/// [`super::EngineStore::commit_course_with`] (a bundle: the watermark
-/// moves forward) or as [`super::EngineStore::commit_course_recalc`] (a
-/// recalculation without events: the watermark must not have moved).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommitKind {
-    /// A bundle's progress.
-    Progress,
-    /// A recalculation at a wake-up.
-    Recalc,
-}
-
-/// One course commit of [`super::EngineStore::commit_courses`].
-#[derive(Debug, Clone, Copy)]
-pub struct BatchedCommit<'a> {
-    /// How it is checked.
-    pub kind: CommitKind,
-    /// The state, results and problems.
-    pub commit: &'a super::CourseCommit,
-    /// Fitting data and schedule.
-    pub extras: &'a CourseExtras,
-}

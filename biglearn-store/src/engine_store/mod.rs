@@ -26,9 +26,9 @@ mod upsert;
 use std::cell::RefCell;
 
 use biglearn_core::engine_store::{
-    BatchedCommit, ClueKey, ClueResult, CommitOutcome, CourseCommit, CourseExtras, CourseSchedule,
-    CourseSnapshot, EngineStore, EngineStoreError, ExerciseKey, ExerciseResult, ExternalUpdate,
-    FitResponse, MatrixSlot, ProblemLog, ResultWrite, Snapshot, StateBlob,
+    ClueKey, ClueResult, CommitOutcome, CourseCommit, CourseExtras, CourseSchedule, CourseSnapshot,
+    EngineStore, EngineStoreError, ExerciseKey, ExerciseResult, ExternalUpdate, FitResponse,
+    MatrixSlot, ProblemLog, ResultWrite, Snapshot, StateBlob,
 };
 use biglearn_core::ids::{CourseId, EcosystemId, EcosystemMatrixId, ExerciseGroupId};
 use biglearn_core::log::{ConsumerName, StoreError};
@@ -239,21 +239,6 @@ impl EngineStore for SqlStore {
             write_derived,
             "committing a course recalculation",
             commit_course_recalc(commit, extras)
-        )
-    }
-
-    fn commit_courses(
-        &self,
-        batch: &[BatchedCommit<'_>],
-    ) -> Result<Vec<CommitOutcome>, EngineStoreError> {
-        if batch.is_empty() {
-            return Ok(Vec::new());
-        }
-        store_write!(
-            self,
-            write_derived,
-            "committing course bundles",
-            commit_courses(batch)
         )
     }
 

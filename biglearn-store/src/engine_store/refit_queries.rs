@@ -2,9 +2,7 @@
 // the same per-backend module as `shared_queries.rs`, whose imports and
 // helpers they use.
 
-use biglearn_core::engine_store::{
-    BatchedCommit, CommitKind, CourseExtras, CourseSchedule, FitResponse, StateBlob,
-};
+use biglearn_core::engine_store::{CourseExtras, CourseSchedule, FitResponse, StateBlob};
 use biglearn_core::ids::{ExerciseGroupId, ExerciseId, ResponseId, StudentId};
 use biglearn_core::scheduler::Instant;
 
@@ -155,21 +153,6 @@ pub(crate) fn commit_course_recalc(
     store_course_rows(conn, commit, &course_uuid)?;
     store_extras(conn, &commit.consumer, &course_uuid, extras)?;
     Ok(CommitOutcome::Committed)
-}
-
-/// [`biglearn_core::engine_store::EngineStore::commit_courses`]: every
-/// commit in the caller's one transaction.
-pub(crate) fn commit_courses(
-    conn: &mut Conn,
-    batch: &[BatchedCommit<'_>],
-) -> QResult<Vec<CommitOutcome>> {
-    batch
-        .iter()
-        .map(|item| match item.kind {
-            CommitKind::Progress => commit_course_with(conn, item.commit, item.extras),
-            CommitKind::Recalc => commit_course_recalc(conn, item.commit, item.extras),
-        })
-        .collect()
 }
 
 /// [`biglearn_core::engine_store::EngineStore::course_schedule`].
