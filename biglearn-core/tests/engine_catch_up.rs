@@ -1,8 +1,8 @@
 //! A new matrix is caught up with in bounded slices behind the responses
 //! (`biglearn_core::engine::catch_up`): a step first processes the bundles,
-//! then recalculates at most `CATCH_UP_UNITS_PER_STEP` units for new
-//! matrices; the cursor is stored with the course, so a restarted engine
-//! goes on where the last one stopped.
+//! then recalculates at most `catch_up_budget(events it applied)` units for
+//! new matrices; the cursor is stored with the course, so a restarted
+//! engine goes on where the last one stopped.
 
 // The helpers below run only inside tests; a panic is the failure report.
 #![allow(clippy::unwrap_used)]
@@ -10,7 +10,9 @@
 mod engine_support;
 mod projection_support;
 
-use biglearn_core::engine::catch_up::{container_cost, CATCH_UP_UNITS_PER_STEP};
+use biglearn_core::engine::catch_up::{
+    catch_up_budget, container_cost, CATCH_UP_UNITS_PER_STEP, CATCH_UP_UNITS_UNDER_LOAD,
+};
 use biglearn_core::engine::Engine;
 use biglearn_core::ids::EcosystemMatrixId;
 use biglearn_core::log::BundleLimits;
@@ -86,7 +88,9 @@ fn a_new_matrix_is_caught_up_in_slices_after_the_responses() {
     let first = engine.step(&store, day(20)).unwrap();
     assert_eq!(first.bundles_committed, 1);
     assert_eq!(first.events_applied, 1);
-    assert_eq!(first.matrix_catch_up_units, CATCH_UP_UNITS_PER_STEP);
+    // The event took one unit off the step's catch-up.
+    assert_eq!(first.matrix_catch_up_units, CATCH_UP_UNITS_PER_STEP - 1);
+    assert_eq!(first.matrix_catch_up_units, catch_up_budget(1));
     assert_eq!(engine.courses_catching_up(), 1);
     // Students first (every student CLUE), then assignments in id order:
     // some PEs still read the old matrix. The answer counts for the
@@ -153,4 +157,41 @@ fn rows_the_catch_up_already_did_are_not_recalculated_again() {
         student_clue(&store, 1, 0, "biglearn_sparfa").unwrap(),
         after_first
     );
+}
+
+#[test]
+fn a_step_under_load_leaves_the_catch_up_its_smallest_slice() {
+    assert_eq!(catch_up_budget(0), CATCH_UP_UNITS_PER_STEP);
+    assert_eq!(catch_up_budget(100), CATCH_UP_UNITS_PER_STEP - 100);
+    assert_eq!(catch_up_budget(10_000), CATCH_UP_UNITS_UNDER_LOAD);
+    let store = big_course();
+    let mut engine = Engine::new(consumer(), BundleLimits::default());
+    engine.run_until_idle(&store, day(20), 100).unwrap();
+    let matrix = engine.refit(&store, eco(1), day(20)).unwrap().matrix_uuid;
+    // Every student answers its first trial twice more: 400 events in one
+    // step, more than a whole slice.
+    let mut seq = next_seq();
+    let mut answers = Vec::new();
+    for round in 0..2 {
+        for s in 1..=STUDENTS {
+            answers.push(Resp::new(20_000 + round * 1_000 + s, s * 100 + 1, s, 2).event(seq));
+            seq += 1;
+        }
+    }
+    append_all(&store, &answers);
+    let loaded = engine.step(&store, day(20)).unwrap();
+    assert_eq!(loaded.events_applied, 2 * STUDENTS as usize);
+    assert_eq!(loaded.matrix_catch_up_units, CATCH_UP_UNITS_UNDER_LOAD);
+    // The answers' own bundles used the new matrix for every student CLUE.
+    let (_, clues_done, teacher_done) = with_matrix(&store, matrix);
+    assert_eq!(clues_done, STUDENTS as usize);
+    assert!(teacher_done);
+    // Idle steps finish the sweep with full slices.
+    let rest = engine.run_until_idle(&store, day(20), 100).unwrap();
+    assert_eq!(rest.events_applied, 0);
+    assert_eq!(
+        with_matrix(&store, matrix),
+        (STUDENTS as usize, STUDENTS as usize, true)
+    );
+    assert_eq!(engine.courses_catching_up(), 0);
 }

@@ -21,6 +21,7 @@ mod config;
 mod engine_store;
 mod error;
 mod fixed_sql;
+mod log_sync;
 mod postgres;
 mod rows;
 mod schema;

@@ -20,6 +20,7 @@ use crate::backend_methods::shared_backend_methods;
 use crate::checkpoint::Checkpointer;
 use crate::config::{SqliteOptions, Synchronous};
 use crate::error::{pool_error, retrying, TxError};
+use crate::log_sync::LogSync;
 
 /// The shared queries, compiled for SQLite.
 mod queries {
@@ -58,6 +59,12 @@ pub struct ConnectionPragmas {
 /// The settings of the writer and of one pooled reader.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqlitePragmas {
+    /// The durability of acknowledged writes (event appends and the other
+    /// writes the event log cannot rebuild): the configured level. For a
+    /// file at `FULL` or `EXTRA` the writer connection itself commits at
+    /// `NORMAL` and the store flushes the write-ahead log after releasing
+    /// the writer, before the write returns.
+    pub durability: Synchronous,
     /// The writer connection.
     pub writer: ConnectionPragmas,
     /// One reader connection; `None` when reads share the writer.
@@ -107,6 +114,19 @@ fn read_pragmas(conn: &mut SqliteConnection) -> Result<ConnectionPragmas, StoreE
     })
 }
 
+/// The file of the connection's main database, as SQLite resolved it.
+fn main_file(conn: &mut SqliteConnection) -> Result<std::path::PathBuf, StoreError> {
+    let rows: Vec<TextPragma> =
+        diesel::sql_query("SELECT file AS value FROM pragma_database_list WHERE name = 'main'")
+            .load(conn)
+            .map_err(|e| TxError::from(e).into_store(BACKEND, "reading the database file name"))?;
+    rows.into_iter()
+        .next()
+        .map(|row| std::path::PathBuf::from(row.value))
+        .filter(|file| !file.as_os_str().is_empty())
+        .ok_or_else(|| StoreError::Config("SQLite reports no file for the main database".into()))
+}
+
 /// Writer-only pragmas. The write-ahead log is checkpointed every 4000
 /// pages (16 MiB at the default page size) instead of SQLite's 1000: group
 /// commits write a few hundred pages each, and fewer, larger checkpoints
@@ -115,13 +135,30 @@ fn read_pragmas(conn: &mut SqliteConnection) -> Result<ConnectionPragmas, StoreE
 /// copying, so the writer's own checkpoints find little left to do.
 const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 4000;";
 
+/// Whether a file store at these options flushes its log itself
+/// ([`LogSync`]) instead of letting SQLite flush inside every commit.
+fn flushes_after_release(options: &SqliteOptions) -> bool {
+    matches!(options.synchronous, Synchronous::Full | Synchronous::Extra)
+}
+
+/// The `synchronous` level connections to a file use: `NORMAL` where the
+/// store flushes the log after releasing the writer, else the configured
+/// level.
+fn connection_synchronous(options: &SqliteOptions) -> Synchronous {
+    if flushes_after_release(options) {
+        Synchronous::Normal
+    } else {
+        options.synchronous
+    }
+}
+
 /// The per-connection pragmas (journal mode is per database, set once).
 fn connection_pragmas(options: &SqliteOptions, read_only: bool) -> String {
     format!(
         "PRAGMA busy_timeout = {busy}; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
          PRAGMA cache_size = -{cache}; PRAGMA temp_store = MEMORY; PRAGMA query_only = {ro};",
         busy = options.busy_timeout.as_millis().min(i32::MAX as u128),
-        sync = options.synchronous.as_sql(),
+        sync = connection_synchronous(options).as_sql(),
         cache = options.cache_size_kib,
         ro = if read_only { "ON" } else { "OFF" },
     )
@@ -155,6 +192,8 @@ pub(crate) struct SqliteBackend {
     appends_waiting: AtomicUsize,
     /// Background checkpoints (file databases only); stops when dropped.
     _checkpointer: Option<Checkpointer>,
+    /// Flushes the log after durable writes (files at `FULL` or `EXTRA`).
+    log_sync: Option<Box<LogSync>>,
     readers: Option<Pool<ConnectionManager<SqliteConnection>>>,
 }
 
@@ -196,7 +235,12 @@ fn open_writer(path: &str, options: &SqliteOptions) -> Result<SqliteConnection, 
 impl SqliteBackend {
     /// Opens (creating if missing) the database at `path`.
     pub(crate) fn open(path: &str, options: SqliteOptions) -> Result<Self, StoreError> {
-        let writer = open_writer(path, &options)?;
+        let mut writer = open_writer(path, &options)?;
+        let log_sync = if is_memory(path) || !flushes_after_release(&options) {
+            None
+        } else {
+            Some(Box::new(LogSync::new(&main_file(&mut writer)?)))
+        };
         let checkpointer = if is_memory(path) {
             None
         } else {
@@ -228,6 +272,7 @@ impl SqliteBackend {
             writer: Mutex::new(writer),
             appends_waiting: AtomicUsize::new(0),
             _checkpointer: checkpointer,
+            log_sync,
             readers,
         })
     }
@@ -274,54 +319,50 @@ impl SqliteBackend {
     }
 
     /// Runs `write` in one `BEGIN IMMEDIATE` transaction, retrying
-    /// conflicts.
+    /// conflicts, and makes it durable ([`SqliteBackend::make_durable`]).
     pub(crate) fn write<T>(
         &self,
         operation: &'static str,
         write: impl Fn(&mut SqliteConnection) -> Result<T, TxError>,
     ) -> Result<T, StoreError> {
         let mut conn = self.writer()?;
-        retrying(|| conn.immediate_transaction(|c| write(c)))
-            .map_err(|e| e.into_store(BACKEND, operation))
+        let result = retrying(|| conn.immediate_transaction(|c| write(c)))
+            .map_err(|e| e.into_store(BACKEND, operation))?;
+        drop(conn);
+        self.make_durable()?;
+        Ok(result)
+    }
+
+    /// Flushes the write-ahead log when the store is configured `FULL` or
+    /// `EXTRA` (see [`LogSync`]); called after the writer is released, so
+    /// the engine commits while the disk flushes.
+    fn make_durable(&self) -> Result<(), StoreError> {
+        match &self.log_sync {
+            Some(sync) => sync.flush(BACKEND),
+            None => Ok(()),
+        }
+    }
+
+    /// How many times the write-ahead log was flushed after a durable write
+    /// (0 for stores that let SQLite flush, or never flush).
+    pub(crate) fn log_flushes(&self) -> u64 {
+        self.log_sync.as_ref().map_or(0, |sync| sync.flushes())
     }
 
     /// Runs `write` like [`SqliteBackend::write`], after any waiting event
-    /// append, and commits at
-    /// `synchronous = NORMAL` (no fsync of the write-ahead log) when the
-    /// store is configured stricter: for derived data (the engine's
+    /// append, without flushing the log: for derived data (the engine's
     /// progress) that the event log can rebuild. The log is sequential, so
     /// a crash may lose the last such commits but never reorders them, and
-    /// the next `FULL` commit (any event append) makes them durable too.
-    /// The configured level is restored before the writer is released.
+    /// the next flush (after any event append) makes them durable too.
     pub(crate) fn write_derived<T>(
         &self,
         operation: &'static str,
         write: impl Fn(&mut SqliteConnection) -> Result<T, TxError>,
     ) -> Result<T, StoreError> {
-        let relax = matches!(
-            self.options.synchronous,
-            Synchronous::Full | Synchronous::Extra
-        ) && !is_memory(&self.path);
         self.let_appends_go_first();
         let mut conn = self.writer()?;
-        let pragma_error = |e: diesel::result::Error| {
-            TxError::from(e).into_store(BACKEND, "setting the synchronous level")
-        };
-        if relax {
-            conn.batch_execute("PRAGMA synchronous = NORMAL")
-                .map_err(pragma_error)?;
-        }
-        let result = retrying(|| conn.immediate_transaction(|c| write(c)))
-            .map_err(|e| e.into_store(BACKEND, operation));
-        if relax {
-            let restore = format!("PRAGMA synchronous = {}", self.options.synchronous.as_sql());
-            if conn.batch_execute(&restore).is_err() {
-                // Never leave event appends on a weaker level: start over
-                // with a freshly configured writer (or fail if that fails).
-                *conn = open_writer(&self.path, &self.options)?;
-            }
-        }
-        result
+        retrying(|| conn.immediate_transaction(|c| write(c)))
+            .map_err(|e| e.into_store(BACKEND, operation))
     }
 
     /// Waits (briefly, yielding) while an event append waits for the
@@ -359,7 +400,11 @@ impl SqliteBackend {
             }
             None => None,
         };
-        Ok(SqlitePragmas { writer, reader })
+        Ok(SqlitePragmas {
+            durability: self.options.synchronous,
+            writer,
+            reader,
+        })
     }
 
     pub(crate) fn append_group(
@@ -374,7 +419,7 @@ impl SqliteBackend {
         self.appends_waiting.fetch_sub(1, Ordering::SeqCst);
         let mut conn = writer?;
         let operation = "appending events";
-        retrying(|| {
+        let outcomes = retrying(|| {
             conn.immediate_transaction(|conn| {
                 let snapshot = queries::load_snapshot(conn, group)?;
                 let plan = plan_append(group, &snapshot);
@@ -382,7 +427,10 @@ impl SqliteBackend {
                 Ok(plan.outcomes)
             })
         })
-        .map_err(|e: TxError| e.into_store(BACKEND, operation))
+        .map_err(|e: TxError| e.into_store(BACKEND, operation))?;
+        drop(conn);
+        self.make_durable()?;
+        Ok(outcomes)
     }
 
     shared_backend_methods!();

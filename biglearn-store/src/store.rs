@@ -117,6 +117,17 @@ impl SqlStore {
         }
     }
 
+    /// How many times a SQLite file store flushed its write-ahead log after
+    /// a durable write since it was opened (the flush that `FULL` and
+    /// `EXTRA` promise, made after the writer is released); 0 on
+    /// PostgreSQL, in memory and at `NORMAL`.
+    pub fn log_flushes(&self) -> u64 {
+        match &self.backend {
+            Backend::Sqlite(b) => b.log_flushes(),
+            Backend::Postgres(_) => 0,
+        }
+    }
+
     /// For SQLite, the durability settings as the connections report them
     /// (`PRAGMA journal_mode`, `synchronous`, …); `None` on PostgreSQL.
     pub fn sqlite_pragmas(&self) -> Result<Option<SqlitePragmas>, StoreError> {

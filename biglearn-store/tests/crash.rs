@@ -191,7 +191,7 @@ fn child_writer_process() {
     let store = SqlStore::open_sqlite(&path, sqlite_options()).expect("open");
     store.migrate().expect("migrate");
     let pragmas = store.sqlite_pragmas().expect("pragmas").expect("sqlite");
-    assert_eq!(pragmas.writer.synchronous, Some(Synchronous::Full));
+    assert_eq!(pragmas.durability, Synchronous::Full);
     assert_eq!(pragmas.writer.journal_mode, "wal");
     let config = IngestConfig {
         max_group_requests: 8,

@@ -49,10 +49,12 @@ fn sqlite_durability_settings_are_applied() {
         .sqlite_pragmas()
         .expect("pragmas")
         .expect("sqlite");
+    assert_eq!(pragmas.durability, Synchronous::Full);
     let reader = pragmas.reader.expect("reader pool");
     for conn in [&pragmas.writer, &reader] {
         assert_eq!(conn.journal_mode, "wal");
-        assert_eq!(conn.synchronous, Some(Synchronous::Full));
+        // The store flushes the log itself, after releasing the writer.
+        assert_eq!(conn.synchronous, Some(Synchronous::Normal));
         assert_eq!(conn.busy_timeout_ms, 5000);
         assert!(conn.foreign_keys);
     }
@@ -67,9 +69,13 @@ fn sqlite_durability_settings_are_applied() {
             .sqlite_pragmas()
             .expect("pragmas")
             .expect("sqlite");
-        assert_eq!(pragmas.writer.synchronous, Some(level));
+        assert_eq!(pragmas.durability, level);
+        assert_eq!(pragmas.writer.synchronous, Some(Synchronous::Normal));
         assert_eq!(pragmas.writer.busy_timeout_ms, 1234);
-        assert_eq!(pragmas.reader.expect("reader").synchronous, Some(level));
+        assert_eq!(
+            pragmas.reader.expect("reader").synchronous,
+            Some(Synchronous::Normal)
+        );
     }
     let memory = common::sqlite_memory_store();
     let pragmas = memory.sqlite_pragmas().expect("pragmas").expect("sqlite");
@@ -78,20 +84,17 @@ fn sqlite_durability_settings_are_applied() {
     assert_eq!(memory.backend_kind(), BackendKind::Sqlite);
 }
 
-/// The engine's derived writes commit at `synchronous = NORMAL`; the
-/// writer must be back at the configured level afterwards, or event appends
-/// would silently lose their fsync.
+/// At `FULL` and `EXTRA` every event append is followed by one flush of the
+/// write-ahead log before it returns; the engine's derived writes are not
+/// (the event log can rebuild them, and the next flush covers them too);
+/// at `NORMAL` and in memory nothing is flushed.
 #[test]
-fn derived_writes_restore_the_configured_synchronous_level() {
+fn appends_flush_the_log_and_derived_writes_do_not() {
     use biglearn_core::engine_store::{EngineStore, Snapshot, StateBlob};
     use biglearn_core::ids::EcosystemId;
     use biglearn_core::log::SequenceNumber;
 
-    for level in [Synchronous::Full, Synchronous::Extra, Synchronous::Normal] {
-        let test = common::sqlite_file_store_with(SqliteOptions {
-            synchronous: level,
-            ..SqliteOptions::default()
-        });
+    let derived_write = |store: &SqlStore| {
         let ecosystem = EcosystemId::from_uuid(uuid::Uuid::from_u128(7));
         let snapshot = Snapshot {
             through: SequenceNumber::new(0).expect("sequence number"),
@@ -100,22 +103,39 @@ fn derived_writes_restore_the_configured_synchronous_level() {
                 bytes: vec![1, 2, 3],
             },
         };
-        test.store
+        store
             .save_ecosystem_state(ecosystem, &snapshot)
             .expect("derived write");
-        let stored = test
-            .store
+        let stored = store
             .ecosystem_state(ecosystem)
             .expect("read back")
             .expect("stored");
         assert_eq!(stored.blob.bytes, vec![1, 2, 3]);
-        let pragmas = test
-            .store
-            .sqlite_pragmas()
-            .expect("pragmas")
-            .expect("sqlite");
-        assert_eq!(pragmas.writer.synchronous, Some(level), "{level:?}");
+    };
+    for (level, flushes_per_append) in [
+        (Synchronous::Full, 1),
+        (Synchronous::Extra, 1),
+        (Synchronous::Normal, 0),
+    ] {
+        let test = common::sqlite_file_store_with(SqliteOptions {
+            synchronous: level,
+            ..SqliteOptions::default()
+        });
+        let before = test.store.log_flushes();
+        test.store
+            .append(&request(vec![response(course(1), 0, 1)]))
+            .expect("append");
+        let after_append = test.store.log_flushes();
+        assert_eq!(after_append - before, flushes_per_append, "{level:?}");
+        derived_write(&test.store);
+        assert_eq!(test.store.log_flushes(), after_append, "{level:?}");
     }
+    let memory = common::sqlite_memory_store();
+    memory
+        .append(&request(vec![response(course(1), 0, 1)]))
+        .expect("append in memory");
+    derived_write(&memory);
+    assert_eq!(memory.log_flushes(), 0);
 }
 
 #[test]

@@ -28,8 +28,27 @@ use crate::projection::{CourseChanges, CourseState};
 
 /// How many units (a student, an assignment, or a course container counted
 /// by its students, see [`container_cost`]) one engine step recalculates
-/// for new matrices, across all courses.
+/// for new matrices, across all courses, when it applied no events.
 pub const CATCH_UP_UNITS_PER_STEP: usize = 256;
+
+/// The fewest units a step recalculates for new matrices, however many
+/// events it applied: the catch-up always moves.
+pub const CATCH_UP_UNITS_UNDER_LOAD: usize = 16;
+
+/// The catch-up budget of a step that applied `events` events: each event
+/// applied takes one unit off [`CATCH_UP_UNITS_PER_STEP`], down to
+/// [`CATCH_UP_UNITS_UNDER_LOAD`]. A unit costs about what one answer costs
+/// (a student's CLUEs and worst areas, or an assignment's PEs and SPEs),
+/// so under load the responses get the step and the catch-up its rest; a
+/// refit every few seconds of an ecosystem that hundreds of courses share
+/// would otherwise add a fixed slice of old-matrix work to every step and
+/// hold every response behind it. Students who answer get the new matrix
+/// with their own bundle anyway.
+pub fn catch_up_budget(events: usize) -> usize {
+    CATCH_UP_UNITS_PER_STEP
+        .saturating_sub(events)
+        .max(CATCH_UP_UNITS_UNDER_LOAD)
+}
 
 /// The part of a course's results that still reflects an older matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

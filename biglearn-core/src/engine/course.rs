@@ -216,10 +216,21 @@ impl Engine {
         now: Instant,
         report: &mut StepReport,
     ) -> Result<(), EngineError> {
+        self.wake_due_within(store, now, CATCH_UP_UNITS_PER_STEP, report)
+    }
+
+    /// [`Engine::wake_due`] with at most `budget` units of catch-up (see
+    /// [`super::catch_up::catch_up_budget`]).
+    pub(super) fn wake_due_within(
+        &mut self,
+        store: &impl EngineStore,
+        now: Instant,
+        mut budget: usize,
+        report: &mut StepReport,
+    ) -> Result<(), EngineError> {
         let due = store
             .due_courses(&self.consumer, now, WAKE_BATCH)
             .map_err(|e| self.store_error(e))?;
-        let mut budget = CATCH_UP_UNITS_PER_STEP;
         for course in due {
             if budget == 0 {
                 break;

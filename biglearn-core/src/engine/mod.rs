@@ -336,7 +336,9 @@ impl Engine {
 
     /// One step: syncs ecosystems, processes and commits the next course
     /// bundles (see the module docs), then recalculates the courses whose
-    /// wake-up passed ([`Engine::wake_due`]). `now` is the time the
+    /// wake-up passed ([`Engine::wake_due`]), with less catch-up for new
+    /// matrices the more events the step applied
+    /// ([`catch_up::catch_up_budget`]). `now` is the time the
     /// calculations are made at (anti-cheating, histories, CLUE visibility).
     pub fn step(
         &mut self,
@@ -353,7 +355,8 @@ impl Engine {
         for bundle in bundles {
             self.process_bundle(store, &bundle, now, &mut report)?;
         }
-        self.wake_due(store, now, &mut report)?;
+        let budget = catch_up::catch_up_budget(report.events_applied);
+        self.wake_due_within(store, now, budget, &mut report)?;
         Ok(report)
     }
 

@@ -11,7 +11,9 @@ use crate::fast_hash::FastHashMap;
 use crate::ids::{
     BookContainerId, CourseContainerId, CourseId, EcosystemId, EcosystemMatrixId, StudentId,
 };
-use crate::projection::{decode_state, encode_state_binary, BlobError, CourseState};
+use crate::projection::{
+    decode_state, encode_state_binary, BlobError, CandidateCache, CourseState,
+};
 use crate::scheduler::{BuiltinAlgorithm, Instant};
 
 /// A course's projection and the engine's bookkeeping of written CLUEs.
@@ -39,6 +41,34 @@ pub struct EngineCourseState {
     /// The student CLUE values this engine wrote last (not stored).
     #[serde(skip)]
     pub clue_values: StudentClueValues,
+    /// The students' CLUE candidates built so far (not stored).
+    #[serde(skip)]
+    pub candidates: CandidateMemo,
+}
+
+/// Each student's CLUE candidates (answers joined to the trials and
+/// assignments they answer), kept from one bundle to the next so that a
+/// teacher CLUE does not rebuild every student's list when one student
+/// answers; the recalculation forgets those of students whose parts
+/// changed ([`crate::projection::forget_changed_candidates`]).
+///
+/// A memo, not part of the state's value: states holding the same course
+/// are equal whatever it holds, and it is never serialized.
+#[derive(Debug, Clone, Default)]
+pub struct CandidateMemo(pub(super) CandidateCache);
+
+impl CandidateMemo {
+    /// How many candidates it holds, over all students.
+    fn len(&self) -> usize {
+        self.0.values().map(|c| c.len()).sum()
+    }
+}
+
+impl PartialEq for CandidateMemo {
+    /// Always equal: see the type's docs.
+    fn eq(&self, _other: &Self) -> bool {
+        true
+    }
 }
 
 /// The data of every student CLUE row an engine computed while it held the
@@ -73,6 +103,7 @@ impl EngineCourseState {
             matrices: BTreeMap::new(),
             matrix_catch_up: None,
             clue_values: StudentClueValues::default(),
+            candidates: CandidateMemo::default(),
         }
     }
 
@@ -97,6 +128,7 @@ impl EngineCourseState {
                 .map(|s| s.len() + 1)
                 .sum::<usize>()
             + 96 * self.clue_values.0.len()
+            + 128 * self.candidates.len()
     }
 
     /// Reads bytes written by [`EngineCourseState::encode`], or the JSON

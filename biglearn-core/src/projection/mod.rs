@@ -68,7 +68,9 @@ pub use ecosystem::{
 pub use index::CourseIndex;
 pub use roster::{CourseContainerNode, StudentEntry};
 pub use touched::Touched;
-pub use views::{ClueInput, CourseViews};
+pub use views::{
+    forget_changed_candidates, CandidateCache, ClueInput, CourseViews, StudentCandidates,
+};
 
 use std::collections::{BTreeMap, HashMap};
 

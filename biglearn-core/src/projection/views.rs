@@ -52,12 +52,46 @@ pub struct CourseViews<'a> {
     clue_pools: RefCell<CluePools>,
     /// Each student's CLUE candidates met so far: a student's own CLUEs and
     /// the teacher CLUEs of its containers read the same list.
-    student_candidates: RefCell<FastHashMap<StudentId, Rc<StudentCandidates>>>,
+    student_candidates: RefCell<CandidateCache>,
 }
 
 /// One student's answers that may count towards a CLUE, with the
 /// ecosystem of each response.
-type StudentCandidates = Vec<(EcosystemId, ClueCandidate)>;
+pub type StudentCandidates = Vec<(EcosystemId, ClueCandidate)>;
+
+/// Students' CLUE candidates by student. An engine keeps them with a
+/// cached course from one bundle to the next ([`CourseViews::with_candidates`]):
+/// a teacher CLUE reads the candidates of every student of its container,
+/// and when one student answers the others' are what they were.
+pub type CandidateCache = FastHashMap<StudentId, Arc<StudentCandidates>>;
+
+/// Forgets the cached candidates of every student whose candidates may
+/// have changed since `course.touched` was last cleared: the student of
+/// each touched assignment and everyone who answered one of its trials (a
+/// touched assignment is one that changed or had a trial answered; a
+/// trial it issued may have moved to it from another assignment), and each
+/// touched student (an answer to a trial no assignment issued). Every
+/// input of a student's candidates (its answers, the trials they answer,
+/// the assignments that issued them) lives in those parts.
+pub fn forget_changed_candidates(cache: &mut CandidateCache, course: &CourseState) {
+    if cache.is_empty() {
+        return;
+    }
+    for id in &course.touched.assignments {
+        let Some(assignment) = course.assignments.get(id) else {
+            continue;
+        };
+        cache.remove(&assignment.student);
+        for exercise in &assignment.exercises {
+            if let Some(answer) = course.responses.get(&exercise.trial) {
+                cache.remove(&answer.student);
+            }
+        }
+    }
+    for student in &course.touched.students {
+        cache.remove(student);
+    }
+}
 
 /// The CLUE pools met so far, by (target container, ecosystem); `None` for
 /// a target with no known exercise (no CLUE is made).
@@ -115,6 +149,25 @@ impl<'a> CourseViews<'a> {
             clue_pools: RefCell::new(FastHashMap::default()),
             student_candidates: RefCell::new(FastHashMap::default()),
         }
+    }
+
+    /// [`CourseViews::new`] starting from candidates built earlier for this
+    /// course; the caller forgets those that changed first
+    /// ([`forget_changed_candidates`]). Take them back with
+    /// [`CourseViews::into_candidates`].
+    pub fn with_candidates(
+        course: &'a CourseState,
+        ecosystems: &impl EcosystemCatalog,
+        candidates: CandidateCache,
+    ) -> Self {
+        let views = CourseViews::new(course, ecosystems);
+        *views.student_candidates.borrow_mut() = candidates;
+        views
+    }
+
+    /// The candidates these views built or were given.
+    pub fn into_candidates(self) -> CandidateCache {
+        self.student_candidates.into_inner()
     }
 
     /// The course.
@@ -225,9 +278,9 @@ impl<'a> CourseViews<'a> {
 
     /// [`CourseViews::candidates`] of one student, built once for the life
     /// of these views.
-    fn student_candidates(&self, student: StudentId) -> Rc<StudentCandidates> {
+    fn student_candidates(&self, student: StudentId) -> Arc<StudentCandidates> {
         if let Some(found) = self.student_candidates.borrow().get(&student) {
-            return Rc::clone(found);
+            return Arc::clone(found);
         }
         let built: StudentCandidates = self
             .answered(student)
@@ -248,10 +301,10 @@ impl<'a> CourseViews<'a> {
                 ))
             })
             .collect();
-        let built = Rc::new(built);
+        let built = Arc::new(built);
         self.student_candidates
             .borrow_mut()
-            .insert(student, Rc::clone(&built));
+            .insert(student, Arc::clone(&built));
         built
     }
 
