@@ -1,7 +1,10 @@
 //! Real data (BIGLEARN_DATA_DIR): the default model choice must be no worse on held-out
-//! cells than any simpler or fixed-λ model fitted *independently* of that choice — 2PL
-//! and Rasch at their scaled λ, and hinted SPARFA at every λ of the automatic grid — by
-//! more than 0.002, and must beat the per-question rate baseline.
+//! cells than any simpler or fixed-λ model fitted *independently* of that choice — 2PL,
+//! Rasch and the exploratory two-factor model at their scaled λ, and hinted SPARFA at
+//! every λ of the automatic grid — by more than 0.002, and must beat the per-question
+//! rate baseline. One test per file of the data directory; a file without a test fails
+//! [`every_dataset_has_a_test`]. Without BIGLEARN_DATA_DIR the tests skip, except under
+//! CI (`CI` set), where they fail.
 
 #![allow(clippy::unwrap_used)] // tests panic on unexpected errors by design
 
@@ -22,13 +25,27 @@ struct Data {
     heldout: Vec<Cell>,
 }
 
+/// The files of the data directory, each with its test below.
+const DATASETS: [&str; 3] = ["MathExam14W.csv", "ability.csv", "lsat7.csv"];
+
+/// The data directory; `None` (skip) when BIGLEARN_DATA_DIR is unset outside CI.
+fn data_dir() -> Option<std::path::PathBuf> {
+    match std::env::var("BIGLEARN_DATA_DIR") {
+        Ok(dir) => Some(dir.into()),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("BIGLEARN_DATA_DIR is not set: CI must run the real-data tests")
+        }
+        Err(_) => {
+            println!("skipped: BIGLEARN_DATA_DIR not set");
+            None
+        }
+    }
+}
+
 /// The wide file as long responses with its name-prefix hints, 20 % held out (seed 0).
 fn load(file: &str) -> Option<Data> {
-    let Ok(dir) = std::env::var("BIGLEARN_DATA_DIR") else {
-        println!("skipped: BIGLEARN_DATA_DIR not set");
-        return None;
-    };
-    let path = std::path::Path::new(&dir).join(file);
+    let dir = data_dir()?;
+    let path = dir.join(file);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let wide = wide_to_long(&text, file).unwrap();
     let set = ResponseSet::from_records(
@@ -83,6 +100,10 @@ fn default_never_loses(file: &str) {
             "rasch".to_string(),
             fit(&data, ModelKind::Rasch, Lambda::Scaled(2.0)),
         ),
+        (
+            "exploratory".to_string(),
+            fit(&data, ModelKind::Exploratory, Lambda::Scaled(2.0)),
+        ),
     ];
     for g in AUTO_GRID {
         references.push((
@@ -119,4 +140,17 @@ fn mathexam_default_never_loses() {
 #[test]
 fn ability_default_never_loses() {
     default_never_loses("ability.csv");
+}
+
+/// Every CSV file of the data directory is one of [`DATASETS`] (and so has a test).
+#[test]
+fn every_dataset_has_a_test() {
+    let Some(dir) = data_dir() else { return };
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.ends_with(".csv"))
+        .collect();
+    files.sort();
+    assert_eq!(files, DATASETS, "data files without a test in this file");
 }

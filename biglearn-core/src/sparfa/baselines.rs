@@ -12,7 +12,7 @@ use std::str::FromStr;
 use super::canonical::Canonical;
 use super::data::{Cell, CellMatrix, Hints, ResponseSet};
 use super::error::{Result, SparfaError};
-use super::fit::{FitOptions, FitOutput, FitStart, IterationReport};
+use super::fit::{Finish, FitOptions, FitOutput, FitStart, IterationReport};
 use super::select::{choose, fit_member};
 use super::weights::{penalties_for, size_factor};
 
@@ -149,6 +149,8 @@ pub struct Validation {
     pub lambda: f64,
     /// Log-loss on the validation cells.
     pub log_loss: f64,
+    /// Outer iterations of the validation fit.
+    pub iterations: usize,
 }
 
 pub(crate) fn options_with(fit: &FitOptions, kind: ModelKind, lambda: f64) -> Result<FitOptions> {
@@ -238,6 +240,7 @@ fn train_in_order(
         (kind, &o),
         start.as_ref(),
         progress,
+        Finish::Exact,
     )?;
     Ok(TrainOutput {
         fit,

@@ -18,10 +18,10 @@ use super::baselines::{
 };
 use super::data::{Cell, CellMatrix, Hints, ResponseSet};
 use super::error::{Result, SparfaError};
-use super::eval::{metrics, predict, split_cells};
+use super::eval::split_cells;
 use super::fit::math::sigmoid;
-use super::fit::{fit_from, FitOptions, FitOutput, FitStart, IterationReport};
-use super::select::{walk_grid, VALIDATION_RELATIVE_TOLERANCE, VALIDATION_TOLERANCE};
+use super::fit::{fit_until, Finish, FitOptions, FitOutput, FitStart, IterationReport};
+use super::select::{record, validation_options, walk_grid};
 use super::weights::size_factor;
 
 /// Index of the default multiplier (2) in [`AUTO_GRID`], where the λ walk starts (as in
@@ -72,19 +72,41 @@ pub fn fit_exploratory(
     start: Option<&FitStart>,
     progress: &mut dyn FnMut(&IterationReport),
 ) -> Result<FitOutput> {
+    let fits = (factors, options, start);
+    fit_exploratory_until(cells, question_ids, fits, progress, Finish::Exact)
+}
+
+/// [`fit_exploratory`] with `(factors, options, start)`, every fit ending as `finish`
+/// says.
+fn fit_exploratory_until(
+    cells: &CellMatrix,
+    question_ids: &[String],
+    (factors, options, start): (usize, &FitOptions, Option<&FitStart>),
+    progress: &mut dyn FnMut(&IterationReport),
+    finish: Finish,
+) -> Result<FitOutput> {
     let hints = factor_hints(cells.num_questions, factors)?;
+    let mut run = |hints: &Hints, start: Option<&FitStart>| {
+        fit_until(
+            cells,
+            hints,
+            question_ids,
+            options,
+            (start, finish),
+            progress,
+        )
+    };
     if start.is_some() || factors == 1 {
-        return fit_from(cells, &hints, question_ids, options, start, progress);
+        return run(&hints, start);
     }
-    let base_hints = ModelKind::TwoPl.hints(&hints);
-    let base = fit_from(cells, &base_hints, question_ids, options, None, progress)?;
+    let base = run(&ModelKind::TwoPl.hints(&hints), None)?;
     let (w, d, u) = split_start(&base, cells, factors);
     let start = FitStart {
         loadings: &w,
         intercepts: &d,
         knowledge: &u,
     };
-    fit_from(cells, &hints, question_ids, options, Some(&start), progress)
+    run(&hints, Some(&start))
 }
 
 /// Fits a `factors`-factor exploratory model on the `train` cells of `set`, choosing λ
@@ -150,35 +172,26 @@ fn choose_lambda(
         options.seed ^ VALIDATION_SEED_MIX,
     )?;
     let inner = CellMatrix::new(nl, nq, &split.train)?;
-    let mut fit_options = options.fit.clone();
-    fit_options.gradient_tolerance = fit_options.gradient_tolerance.max(VALIDATION_TOLERANCE);
-    fit_options.relative_tolerance = fit_options
-        .relative_tolerance
-        .max(VALIDATION_RELATIVE_TOLERANCE);
     let factor = size_factor(&inner, hints);
     let mut validation = Vec::new();
     let mut score = |i: usize, start: Option<&FitOutput>| -> Result<(f64, FitOutput)> {
         let lambda = AUTO_GRID[i] * factor;
-        let o = options_with(&fit_options, ModelKind::Exploratory, lambda)?;
+        let warm = start.is_some();
+        let o = options_with(
+            &validation_options(&options.fit, warm),
+            ModelKind::Exploratory,
+            lambda,
+        )?;
         let start = start.map(FitStart::from_output);
-        let f = fit_exploratory(
+        let f = fit_exploratory_until(
             &inner,
             set.question_ids(),
-            factors,
-            &o,
-            start.as_ref(),
+            (factors, &o, start.as_ref()),
             progress,
+            Finish::Validation,
         )?;
-        let loss = metrics(
-            &predict(&f.model, &f.knowledge, &split.heldout),
-            &split.heldout,
-        )
-        .log_loss;
-        validation.push(Validation {
-            kind: ModelKind::Exploratory,
-            lambda,
-            log_loss: loss,
-        });
+        let key = (ModelKind::Exploratory, lambda);
+        let loss = record(&mut validation, key, &f, &split.heldout);
         Ok((loss, f))
     };
     let (first_loss, first) = score(DEFAULT_INDEX, None)?;

@@ -196,6 +196,30 @@ pub fn fit_from(
     start: Option<&FitStart>,
     progress: &mut dyn FnMut(&IterationReport),
 ) -> Result<FitOutput> {
+    let begin = (start, Finish::Exact);
+    fit_until(cells, hints, question_ids, options, begin, progress)
+}
+
+/// How a fit ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Finish {
+    /// `U` polished to the exact MAP and the pooled loadings computed: a fit to keep.
+    Exact,
+    /// `U` polished only to a tenth of the gradient tolerance and no pooled loadings:
+    /// a validation fit, only scored and used as a warm start. On small sets the
+    /// exact finish cost more than the four iterations of such a fit.
+    Validation,
+}
+
+/// [`fit_from`] from `start`, ending as `finish` says.
+pub(crate) fn fit_until(
+    cells: &CellMatrix,
+    hints: &Hints,
+    question_ids: &[String],
+    options: &FitOptions,
+    (start, finish): (Option<&FitStart>, Finish),
+    progress: &mut dyn FnMut(&IterationReport),
+) -> Result<FitOutput> {
     options.validate()?;
     let nq = cells.num_questions;
     if hints.by_question().len() != nq || question_ids.len() != nq {
@@ -344,10 +368,17 @@ pub fn fit_from(
         });
     }
     // Make every u_l the exact MAP for the final W, d (it is what §5 would return).
+    let polish = match finish {
+        Finish::Exact => polish,
+        Finish::Validation => LearnerStep {
+            tolerance: 0.1 * options.gradient_tolerance,
+            ..polish
+        },
+    };
     learner_half_step(cells, params.as_slice(), &mut u, k_count, polish);
     let mut model = to_model(&params, hints, question_ids, pen);
     let objective = super::kkt::objective(&model, &u, cells);
-    if !options.fixed_loadings {
+    if !options.fixed_loadings && finish == Finish::Exact {
         model.pooled_loadings = pooled::pooled_loadings(&model, &u, cells);
     }
     Ok(FitOutput {
