@@ -11,8 +11,9 @@ use biglearn_core::scheduler::{
     clue_exercises, clue_target, local_query_clue, local_query_clue_with, resolve_algorithm_name,
     select_clue_responses, Algorithm, AlgorithmResponse, BookContainerMappings, BuiltinAlgorithm,
     ClueAudience, ClueCandidate, ClueRequest, CourseExclusions, EcosystemView, ExerciseCatalog,
-    ExerciseOrderRequest, HistoryType, Instant, LocalQuery, LocalQueryInterval, ResolvedAlgorithm,
+    ExerciseOrderRequest, HistoryType, LocalQuery, LocalQueryInterval, ResolvedAlgorithm,
 };
+use biglearn_core::time::Instant;
 use scheduler_support::*;
 use uuid::Uuid;
 

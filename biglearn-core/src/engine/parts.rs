@@ -37,7 +37,8 @@ use crate::projection::{
     AssignmentState, BlobError, CourseContainerNode, ParkedEcosystemUpdate, Preparation, Problems,
     StoredMapping, StudentEntry, TrialResponse, TrialState, STATE_VERSION,
 };
-use crate::scheduler::{AssignedExercise, CourseExclusions, Instant};
+use crate::scheduler::{AssignedExercise, CourseExclusions};
+use crate::time::Instant;
 
 /// The format version of the head and of every part. Version 1 was the
 /// whole state in one blob ([`EngineCourseState::encode`]).

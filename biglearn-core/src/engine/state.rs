@@ -12,7 +12,8 @@ use crate::ids::{
     BookContainerId, CourseContainerId, CourseId, EcosystemId, EcosystemMatrixId, StudentId,
 };
 use crate::projection::{decode_state, encode_state_binary, BlobError, CourseState};
-use crate::scheduler::{BuiltinAlgorithm, Instant};
+use crate::scheduler::BuiltinAlgorithm;
+use crate::time::Instant;
 
 /// A course's projection and the engine's bookkeeping of written CLUEs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -13,7 +13,8 @@ use crate::ids::{
     AssignmentId, BookContainerId, CalculationId, EcosystemId, ExerciseId, ResponseId, StudentId,
 };
 use crate::log::SequenceNumber;
-use crate::scheduler::{AssignedExercise, Instant};
+use crate::scheduler::AssignedExercise;
+use crate::time::Instant;
 
 /// One assignment as its latest create_update_assignment left it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -444,16 +445,14 @@ impl CourseState {
         at: Instant,
         changes: &mut CourseChanges,
     ) {
-        changes
-            .fit_responses
-            .push(crate::engine_store::FitResponse {
-                ecosystem: body.ecosystem_uuid,
-                student: body.student_uuid,
-                exercise: body.exercise_uuid,
-                responded_at: at,
-                response: body.response_uuid,
-                is_correct: body.is_correct,
-            });
+        changes.fit_responses.push(crate::gradebook::FitResponse {
+            ecosystem: body.ecosystem_uuid,
+            student: body.student_uuid,
+            exercise: body.exercise_uuid,
+            responded_at: at,
+            response: body.response_uuid,
+            is_correct: body.is_correct,
+        });
     }
 
     /// Marks the student's CLUEs and the teacher CLUEs of its containers.

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::assignment::AssignmentState;
 use super::course::CourseState;
 use crate::ids::{AssignmentId, EcosystemId, StudentId, TrialId};
-use crate::scheduler::Instant;
+use crate::time::Instant;
 
 /// Derived lookups of a [`CourseState`]. Not part of the state's value (two
 /// states holding the same course are equal whatever their index holds) and

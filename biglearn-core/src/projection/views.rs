@@ -19,8 +19,9 @@ use crate::ids::{
 use crate::scheduler::{
     clue_exercises, clue_target, select_clue_responses, student_history_at, Assignment,
     AssignmentType, BookContainerMappings, ClueAudience, ClueCandidate, ClueResponses,
-    CourseExclusions, EcosystemView, ExerciseCatalog, Instant, Response,
+    CourseExclusions, EcosystemView, ExerciseCatalog, Response,
 };
+use crate::time::Instant;
 
 /// The inputs of one CLUE row: the target container of the course's current
 /// ecosystem, its exercises and the responses that count (§3.1, §3.2).

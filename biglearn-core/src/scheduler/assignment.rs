@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::ecosystem::AssignmentType;
-use super::time::Instant;
 use crate::ids::{AssignmentId, BookContainerId, EcosystemId, ExerciseId, TrialId};
+use crate::time::Instant;
 
 /// One assigned exercise (a trial) of an assignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

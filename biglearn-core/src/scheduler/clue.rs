@@ -12,10 +12,10 @@ use super::constants::{
 use super::ecosystem::{EcosystemView, ExerciseCatalog};
 use super::exclusions::CourseExclusions;
 use super::mapping::BookContainerMappings;
-use super::time::Instant;
 use crate::ids::{
     BookContainerId, EcosystemId, ExerciseGroupId, ExerciseId, ResponseId, StudentId, TrialId,
 };
+use crate::time::Instant;
 
 /// A CLUE: an interval for the probability of a correct answer (api.md
 /// `clue_data`; scheduler.md §3.4).

@@ -35,7 +35,6 @@ pub mod pe;
 pub mod seed;
 pub mod sparfa_alg;
 pub mod spe;
-pub mod time;
 pub mod worst;
 
 pub use algorithm::{
@@ -62,5 +61,4 @@ pub use sparfa_alg::{BiglearnSparfa, ExerciseIndex, SparfaAlgorithmError};
 pub use spe::{
     build_spe, k_ago_map, HistoryEntry, KAgo, KAgoEntry, SpeChoice, SpeInput, SpeSelection,
 };
-pub use time::Instant;
 pub use worst::{practice_worst_areas, worst_area_slots, worst_clues, StudentClue};

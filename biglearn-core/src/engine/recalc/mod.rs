@@ -31,9 +31,10 @@ use crate::projection::{ClueInput, CourseViews, EcosystemCatalog};
 use crate::scheduler::{
     build_pe, build_spe, instructor_driven_history, pe_seed, seed_from_ids, spe_seed,
     student_driven_history, student_exclusions, AlgorithmResponse, Assignment, BuiltinAlgorithm,
-    ClueCandidate, ExerciseOrder, ExerciseOrderRequest, HistoryType, Instant, PeInput,
-    PriorityOrder, Response, SelectionConfig, SpeInput,
+    ClueCandidate, ExerciseOrder, ExerciseOrderRequest, HistoryType, PeInput, PriorityOrder,
+    Response, SelectionConfig, SpeInput,
 };
+use crate::time::Instant;
 
 /// The result changes of one bundle, and the calculations that failed.
 #[derive(Debug, Default)]
