@@ -37,7 +37,7 @@ fn assert_clue(bits: &[u8], minimum: f64, most_likely: f64, maximum: f64, is_rea
         "{bits:?}: {clue:?}"
     );
     assert_eq!(clue.is_real, is_real);
-    assert_eq!(clue.ecosystem, eco(1));
+    assert_eq!(clue.ecosystem_uuid, Some(eco(1)));
 }
 
 #[test]

@@ -6,13 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::catch_up::MatrixCatchUp;
-use crate::engine_store::ClueData;
 use crate::fast_hash::FastHashMap;
 use crate::ids::{
     BookContainerId, CourseContainerId, CourseId, EcosystemId, EcosystemMatrixId, StudentId,
 };
 use crate::projection::{decode_state, encode_state_binary, BlobError, CourseState};
 use crate::scheduler::BuiltinAlgorithm;
+use crate::scheduler::ClueData;
 use crate::time::Instant;
 
 /// A course's projection and the engine's bookkeeping of written CLUEs.

@@ -35,20 +35,6 @@ pub struct Preparation {
     pub prepared_at: Datetime,
 }
 
-/// One stored book-container mapping (BookContainerMapping, §1.5), in a
-/// form that serializes to any format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct StoredMapping {
-    /// The ecosystem mapped from.
-    pub from_ecosystem: EcosystemId,
-    /// The container mapped from.
-    pub from_book_container: BookContainerId,
-    /// The ecosystem mapped to.
-    pub to_ecosystem: EcosystemId,
-    /// The container mapped to.
-    pub to_book_container: BookContainerId,
-}
-
 /// An update_course_ecosystem waiting for its preparation (S1 fix 13): the
 /// switch happens when the preparation arrives; other events keep applying.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,7 +71,7 @@ pub struct CourseState {
     /// Preparations by uuid.
     pub preparations: BTreeMap<PreparationId, Preparation>,
     /// Every book-container mapping, sorted (forward, chains, reverses, §1.4).
-    pub mappings: Vec<StoredMapping>,
+    pub mappings: Vec<BookContainerMapping>,
     /// A switch waiting for an unknown preparation (S1 fix 13).
     pub parked: Option<ParkedEcosystemUpdate>,
     /// Course containers of the latest roster.
@@ -295,7 +281,7 @@ impl CourseState {
             },
         );
         // Mappings are keyed by container, not by course (§2.10); derived
-        // with the scheduler's rules, stored in a serializable form.
+        // with the scheduler's rules, stored as a sorted list.
         let mut mappings = self.book_container_mappings();
         let forward: Vec<(BookContainerId, BookContainerId)> = map
             .book_container_mappings
@@ -303,15 +289,7 @@ impl CourseState {
             .map(|m| (m.from_book_container_uuid, m.to_book_container_uuid))
             .collect();
         mappings.apply_preparation(map.from_ecosystem_uuid, map.to_ecosystem_uuid, &forward);
-        self.mappings = mappings
-            .iter()
-            .map(|m| StoredMapping {
-                from_ecosystem: m.from_ecosystem,
-                from_book_container: m.from_book_container,
-                to_ecosystem: m.to_ecosystem,
-                to_book_container: m.to_book_container,
-            })
-            .collect();
+        self.mappings = mappings.iter().collect();
         changes.preparations.insert(body.preparation_uuid);
         if self
             .parked
@@ -419,12 +397,7 @@ impl CourseState {
     pub fn book_container_mappings(&self) -> BookContainerMappings {
         let mut mappings = BookContainerMappings::new();
         for m in &self.mappings {
-            mappings.insert(BookContainerMapping {
-                from_ecosystem: m.from_ecosystem,
-                from_book_container: m.from_book_container,
-                to_ecosystem: m.to_ecosystem,
-                to_book_container: m.to_book_container,
-            });
+            mappings.insert(*m);
         }
         mappings
     }

@@ -61,7 +61,7 @@ mod views;
 pub use assignment::{AssignmentState, TrialResponse, TrialState};
 pub use blob::{decode_state, encode_state, encode_state_binary, BlobError, STATE_VERSION};
 pub use changes::{AnsweredExercise, CourseChanges, ExerciseGroupCounts, GroupCount};
-pub use course::{CourseState, ParkedEcosystemUpdate, Preparation, StoredMapping};
+pub use course::{CourseState, ParkedEcosystemUpdate, Preparation};
 pub use ecosystem::{
     exercise_pool_id, BookContainerNode, EcosystemState, ExerciseEntry, ExercisePoolId, PoolEntry,
 };

@@ -20,7 +20,7 @@ use super::algs::{pe_names, spe_names, Algorithms, Builtin, Matrices};
 use super::clue_owner::{merged, ClueOwner};
 use super::{Dirty, EngineCourseState};
 use crate::engine_store::{
-    AlgorithmName, ClueData, ExerciseKey, ExerciseResult, ExerciseTarget, ResultWrite, SpyInfo,
+    AlgorithmName, ExerciseKey, ExerciseResult, ExerciseTarget, ResultWrite, SpyInfo,
 };
 use crate::fast_hash::FastHashMap;
 use crate::ids::{
@@ -28,6 +28,7 @@ use crate::ids::{
 };
 use crate::log::SequenceNumber;
 use crate::projection::{ClueInput, CourseViews, EcosystemCatalog};
+use crate::scheduler::ClueData;
 use crate::scheduler::{
     build_pe, build_spe, instructor_driven_history, pe_seed, seed_from_ids, spe_seed,
     student_driven_history, student_exclusions, AlgorithmResponse, Assignment, BuiltinAlgorithm,
