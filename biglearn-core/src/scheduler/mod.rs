@@ -40,7 +40,7 @@ pub mod worst;
 pub use algorithm::{
     Algorithm, AlgorithmResponse, ClueRequest, ExerciseOrder, ExerciseOrderRequest, LocalQuery,
 };
-pub use assignment::{student_history_at, AssignedExercise, Assignment, Response};
+pub use assignment::{needs_exercises, student_history_at, AssignedExercise, Assignment, Response};
 pub use choose::{choose, PriorityOrder};
 pub use clue::{
     clue_exercises, clue_target, local_query_clue, local_query_clue_with, select_clue_responses,
