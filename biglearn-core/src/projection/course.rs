@@ -123,15 +123,11 @@ impl CourseState {
         }
     }
 
-    /// Whether a preparation from the current ecosystem to another one is
-    /// waiting for the switch (whether or not that ecosystem is imported
-    /// yet): CLUE rows are then kept ready in both (S1 fix 11).
+    /// Whether a preparation is waiting for the switch
+    /// ([`CourseState::pending_preparation`]): CLUE rows are then kept ready
+    /// in both ecosystems (S1 fix 11).
     pub fn preparation_pending(&self) -> bool {
-        self.current_ecosystem.is_some_and(|current| {
-            self.preparations
-                .values()
-                .any(|p| p.from_ecosystem == current && p.ecosystem != current)
-        })
+        self.pending_preparation().is_some()
     }
 
     /// The latest preparation from the current ecosystem to another one
