@@ -11,8 +11,7 @@ use crate::ids::{
     BookContainerId, CourseContainerId, CourseId, EcosystemId, EcosystemMatrixId, StudentId,
 };
 use crate::projection::{decode_state, encode_state_binary, BlobError, CourseState};
-use crate::scheduler::BuiltinAlgorithm;
-use crate::scheduler::ClueData;
+use crate::scheduler::{BuiltinAlgorithm, ClueData};
 use crate::time::Instant;
 
 /// A course's projection and the engine's bookkeeping of written CLUEs.

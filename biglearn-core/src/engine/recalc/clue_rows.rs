@@ -13,8 +13,7 @@ use crate::fast_hash::FastHashMap;
 use crate::ids::{BookContainerId, ExerciseId, StudentId};
 use crate::log::SequenceNumber;
 use crate::projection::{AnsweredExercise, ClueInput};
-use crate::scheduler::ClueData;
-use crate::scheduler::{BuiltinAlgorithm, ClueRequest};
+use crate::scheduler::{BuiltinAlgorithm, ClueData, ClueRequest};
 
 /// How an owner's CLUEs are recalculated in one pass.
 pub(super) enum Plan<'d> {

@@ -28,12 +28,11 @@ use crate::ids::{
 };
 use crate::log::SequenceNumber;
 use crate::projection::{ClueInput, CourseViews, EcosystemCatalog};
-use crate::scheduler::ClueData;
 use crate::scheduler::{
     build_pe, build_spe, instructor_driven_history, pe_seed, seed_from_ids, spe_seed,
     student_driven_history, student_exclusions, AlgorithmResponse, Assignment, BuiltinAlgorithm,
-    ClueCandidate, ExerciseOrder, ExerciseOrderRequest, HistoryType, PeInput, PriorityOrder,
-    Response, SelectionConfig, SpeInput,
+    ClueCandidate, ClueData, ExerciseOrder, ExerciseOrderRequest, HistoryType, PeInput,
+    PriorityOrder, Response, SelectionConfig, SpeInput,
 };
 use crate::time::Instant;
 
