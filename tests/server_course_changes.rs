@@ -1,12 +1,19 @@
 //! Course-level changes through HTTP: exercise exclusions (api.md §8.1
 //! item 52) and course ecosystem changes with their statuses (items 35–45,
-//! §8.3 preparation from another course).
+//! §8.3 preparation from another course, a parked switch).
 #![cfg(feature = "server")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod server_support;
 
+use std::time::{Duration, Instant};
+
 use axum::http::StatusCode;
+use biglearn_core::engine::EngineCourseState;
+use biglearn_core::engine_store::EngineStore;
+use biglearn_core::ids::CourseId;
+use biglearn_core::log::BundleLog;
+use biglearn_core::projection::CourseState;
 use serde_json::{json, Value};
 use server_support::*;
 
@@ -72,6 +79,11 @@ fn update_eco(c: u64, seq: u64, request: u64, p: u64) -> Value {
         "preparation_uuid": id(REQUEST, p),
         "updated_at": T0,
     })
+}
+
+fn update_ecos<const N: usize>(server: &TestServer, items: [Value; N]) -> Value {
+    let body = json!({ "update_requests": items.to_vec() });
+    server.post("/update_course_ecosystems", body).ok()
 }
 
 fn statuses(server: &TestServer, courses: &[u64]) -> Vec<Value> {
@@ -175,16 +187,14 @@ fn s8_1_items_35_to_45_course_ecosystem_changes_and_statuses() {
     server
         .post("/prepare_course_ecosystem", prepare(2, 1, 60, 2))
         .ok();
-    let answer = server
-        .post(
-            "/update_course_ecosystems",
-            json!({"update_requests": [
-                update_eco(1, 2, 51, 99),
-                update_eco(1, 2, 52, 60),
-                update_eco(1, 2, 53, 50),
-            ]}),
-        )
-        .ok();
+    let answer = update_ecos(
+        &server,
+        [
+            update_eco(1, 2, 51, 99),
+            update_eco(1, 2, 52, 60),
+            update_eco(1, 2, 53, 50),
+        ],
+    );
     assert_eq!(
         answer,
         json!({"update_responses": [
@@ -230,4 +240,79 @@ fn s8_1_items_35_to_45_course_ecosystem_changes_and_statuses() {
         conflict.errors()
     );
     assert_eq!(server.count_course_events(&id(COURSE, 1)), 3);
+}
+
+/// The course the server's engine has stored for `c` once its watermark
+/// reaches `through` (bounded: panics after 30 s).
+fn engine_course(server: &TestServer, c: u64, through: u64) -> CourseState {
+    let app = server.app();
+    let course = CourseId::parse(&id(COURSE, c)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app
+        .store
+        .confirmed(&app.consumer, course)
+        .unwrap()
+        .map_or(true, |done| done.get() < through)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the engine did not get to {through}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let snapshot = app.store.course_state(&app.consumer, course).unwrap();
+    EngineCourseState::from_snapshot(course, &snapshot.unwrap())
+        .unwrap()
+        .course
+}
+
+/// Once the engine has applied course 1 through `through`: its stored
+/// course has the `parked` switch and is in `eco`, and the status says the
+/// same (current `eco`, prepared and precomputed when it came from a
+/// preparation, nothing pending).
+fn engine_and_status_agree(server: &TestServer, through: u64, parked: Option<u64>, eco: u64) {
+    let engine = engine_course(server, 1, through);
+    let parked = parked.map(|p| id(REQUEST, p));
+    assert_eq!(engine.parked.map(|p| p.preparation.to_string()), parked);
+    assert_eq!(engine.current_ecosystem.unwrap().to_string(), id(ECO, eco));
+    let status = &statuses(server, &[1])[0];
+    let prepared = eco != 1;
+    let current = json!({"ecosystem_uuid": id(ECO, eco), "ecosystem_is_known": true,
+        "ecosystem_is_prepared": prepared, "precompute_is_complete": prepared});
+    assert_eq!(status["current_ecosystem_status"], current);
+    let pending = &status["current_ecosystem_preparation_uuid"];
+    let next = &status["next_ecosystem_status"]["ecosystem_uuid"];
+    assert_eq!([pending, next], [&Value::Null, &Value::Null]);
+}
+
+/// S1 fix 13: an update whose preparation the engine has not applied yet
+/// parks the switch; the statuses say what the engine has, not what the
+/// raw events would suggest.
+#[test]
+fn a_parked_ecosystem_switch_is_reported_as_the_engine_sees_it() {
+    let server = TestServer::new();
+    for e in [1, 2] {
+        server
+            .post("/create_ecosystem", ecosystem_body(e, json!({})))
+            .ok();
+    }
+    server.post("/create_course", course_body(1, 1)).ok();
+    // The preparation is stored at 3 and the update naming it at 1; 2 is a
+    // gap, so the engine applies 0 and 1 and waits.
+    server
+        .post("/prepare_course_ecosystem", prepare(1, 3, 50, 2))
+        .ok();
+    let answer = update_ecos(&server, [update_eco(1, 1, 51, 50)]);
+    assert_eq!(
+        answer["update_responses"][0]["update_status"],
+        "updated_but_unready"
+    );
+    engine_and_status_agree(&server, 1, Some(50), 1);
+    // Filling the gap lets the engine apply the preparation, which makes
+    // the parked switch: nothing is pending any more.
+    let exclusions = exclusions_body(1, 2, 52, 0);
+    server
+        .post("/update_course_excluded_exercises", exclusions)
+        .ok();
+    engine_and_status_agree(&server, 3, None, 2);
 }

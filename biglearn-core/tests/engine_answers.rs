@@ -19,7 +19,7 @@ use biglearn_core::engine_store::{ClueResult, EngineStore, ResultWrite};
 use biglearn_core::log::{BundleLimits, SequenceNumber};
 use biglearn_core::memory::MemoryStore;
 use biglearn_core::projection::EcosystemState;
-use biglearn_core::scheduler::Instant;
+use biglearn_core::time::Instant;
 use engine_support::*;
 use projection_support::*;
 

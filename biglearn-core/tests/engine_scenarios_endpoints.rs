@@ -16,13 +16,15 @@ mod engine_support;
 mod projection_support;
 
 use biglearn_core::engine_store::{
-    ClueData, ClueResult, EngineStore, EngineStoreError, ExerciseResult, ExternalUpdate,
-    MatrixSlot, SpyInfo, StateBlob,
+    ClueResult, EngineStore, EngineStoreError, ExerciseResult, ExternalUpdate, MatrixSlot, SpyInfo,
+    StateBlob,
 };
+
 use biglearn_core::events::{parse_create_course, parse_record_responses};
 use biglearn_core::ids::{CalculationId, EcosystemMatrixId, RequestId};
 use biglearn_core::log::{BundleLimits, BundleLog};
 use biglearn_core::memory::MemoryStore;
+use biglearn_core::scheduler::ClueData;
 use engine_support::*;
 use projection_support::*;
 use serde_json::json;

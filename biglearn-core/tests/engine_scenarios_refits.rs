@@ -18,7 +18,7 @@ use biglearn_core::engine_store::EngineStore;
 use biglearn_core::ids::ExerciseGroupId;
 use biglearn_core::log::Event;
 use biglearn_core::memory::MemoryStore;
-use biglearn_core::scheduler::Instant;
+use biglearn_core::time::Instant;
 use engine_support::*;
 use projection_support::*;
 

@@ -5,13 +5,15 @@
 mod results_support;
 
 use biglearn_core::engine_store::{
-    AlgorithmName, ClueData, ClueKey, ClueResult, ExerciseKey, ExerciseResult, ExternalUpdate,
-    ResultKind, SpyInfo,
+    AlgorithmName, ClueKey, ClueResult, ExerciseKey, ExerciseResult, ExternalUpdate, ResultKind,
+    SpyInfo,
 };
+
 use biglearn_core::events::{
     owner_key, parse_result_updates, update_list_key, Echoed, MAX_BULK_ITEMS, MAX_EXERCISES,
 };
 use biglearn_core::ids::{CalculationId, EcosystemId, EcosystemMatrixId, ExerciseId, RequestId};
+use biglearn_core::scheduler::ClueData;
 use results_support::*;
 use serde_json::{json, Value};
 

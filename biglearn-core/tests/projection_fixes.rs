@@ -5,8 +5,10 @@ mod projection_support;
 
 use std::collections::BTreeSet;
 
+use biglearn_core::log::SequenceNumber;
 use biglearn_core::projection::{
-    exercise_pool_id, CourseViews, EcosystemState, ExerciseGroupCounts,
+    exercise_pool_id, CourseEcosystems, CourseViews, EcosystemState, ExerciseGroupCounts,
+    PreparedEcosystem,
 };
 use projection_support::*;
 
@@ -50,6 +52,46 @@ fn s1_fix_13_unknown_preparation_parks_the_switch_until_it_arrives() {
     assert_eq!(state.parked, None);
     assert_eq!(changes.ecosystem_changed, Some(eco(2)));
     assert_eq!(changes.teacher_clues, BTreeSet::from([cc(1)]));
+}
+
+/// The ecosystem statuses (api.md §5.4) read a parked switch as the
+/// projection has it: still in the old ecosystem, nothing prepared, until the
+/// preparation arrives and the switch is made with it.
+#[test]
+fn s1_fix_13_statuses_read_a_parked_switch_as_the_projection_has_it() {
+    let mut events = base_events();
+    events.push(update_ecosystem(2, 1));
+    let mut ecosystems = CourseEcosystems::new(course_id());
+    events.iter().for_each(|e| ecosystems.apply(e));
+    let parked = ecosystems.status();
+    assert!(parked.course_is_known);
+    assert_eq!(parked.current_ecosystem, Some(eco(1)));
+    assert_eq!(parked.current_preparation, None);
+    assert_eq!(parked.next_preparation, None);
+    assert_eq!(parked.parked, Some(prep(1)));
+    events.push(prepare(3, 1, 1, 2, &[]));
+    ecosystems.apply(&events[3]);
+    let switched = ecosystems.status();
+    let prepared = |p: u128, e: u128, seq: u64| PreparedEcosystem {
+        preparation: prep(p),
+        ecosystem: eco(e),
+        sequence_number: SequenceNumber::new(seq).expect("in range"),
+    };
+    assert_eq!(switched.current_ecosystem, Some(eco(2)));
+    assert_eq!(
+        switched.current_ecosystem,
+        course_with(&events).current_ecosystem
+    );
+    assert_eq!(switched.current_preparation, Some(prepared(1, 2, 3)));
+    assert_eq!(switched.next_preparation, None);
+    assert_eq!(switched.parked, None);
+    // A preparation from the new ecosystem is the next one; a replay of
+    // the old update changes nothing.
+    ecosystems.apply(&prepare(4, 2, 2, 3, &[]));
+    ecosystems.apply(&events[2]);
+    let next = ecosystems.status();
+    assert_eq!(next.current_preparation, Some(prepared(1, 2, 3)));
+    assert_eq!(next.next_preparation, Some(prepared(2, 3, 4)));
 }
 
 #[test]

@@ -125,7 +125,7 @@ fn math_exam_course_projects_consistently() {
         state.problems.items.first()
     );
     // The first real answer per (student, exercise), as the store keeps it.
-    let mut first: std::collections::BTreeMap<_, biglearn_core::engine_store::FitResponse> =
+    let mut first: std::collections::BTreeMap<_, biglearn_core::gradebook::FitResponse> =
         std::collections::BTreeMap::new();
     for fit in &changes.fit_responses {
         let key = (fit.ecosystem, fit.student, fit.exercise);

@@ -11,8 +11,9 @@ use biglearn_core::scheduler::{
     clue_exercises, clue_target, local_query_clue, local_query_clue_with, resolve_algorithm_name,
     select_clue_responses, Algorithm, AlgorithmResponse, BookContainerMappings, BuiltinAlgorithm,
     ClueAudience, ClueCandidate, ClueRequest, CourseExclusions, EcosystemView, ExerciseCatalog,
-    ExerciseOrderRequest, HistoryType, Instant, LocalQuery, LocalQueryInterval, ResolvedAlgorithm,
+    ExerciseOrderRequest, HistoryType, LocalQuery, LocalQueryInterval, ResolvedAlgorithm,
 };
+use biglearn_core::time::Instant;
 use scheduler_support::*;
 use uuid::Uuid;
 
@@ -36,7 +37,7 @@ fn assert_clue(bits: &[u8], minimum: f64, most_likely: f64, maximum: f64, is_rea
         "{bits:?}: {clue:?}"
     );
     assert_eq!(clue.is_real, is_real);
-    assert_eq!(clue.ecosystem, eco(1));
+    assert_eq!(clue.ecosystem_uuid, Some(eco(1)));
 }
 
 #[test]

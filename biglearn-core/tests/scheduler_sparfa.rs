@@ -136,7 +136,7 @@ fn cold_start_before_the_first_fit() {
         (clue.minimum, clue.most_likely, clue.maximum),
         (0.0, 0.5, 1.0)
     );
-    assert_eq!(clue.ecosystem, eco(1));
+    assert_eq!(clue.ecosystem_uuid, Some(eco(1)));
 }
 
 #[test]

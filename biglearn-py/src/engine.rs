@@ -14,7 +14,7 @@ use biglearn_core::log::{
     BundleLimits, ConsumerName, EventLog, EventType, FetchQuery, FetchRequest, SequenceNumber,
     StreamId,
 };
-use biglearn_core::scheduler::Instant;
+use biglearn_core::time::Instant;
 use biglearn_store::SqlStore;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;

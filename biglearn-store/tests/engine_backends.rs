@@ -26,7 +26,7 @@ use biglearn_core::engine::{Engine, StepReport};
 use biglearn_core::engine_store::EngineStore;
 use biglearn_core::log::{BundleLimits, BundleLog, Event, EventLog};
 use biglearn_core::memory::MemoryStore;
-use biglearn_core::scheduler::Instant;
+use biglearn_core::time::Instant;
 use engine_support::*;
 use projection_support::*;
 

@@ -25,8 +25,10 @@
 //! written by the engine itself.
 
 use biglearn_core::events::{PrepareCourseEcosystem, WireEvent};
-use biglearn_core::ids::{EcosystemId, EventId};
-use biglearn_core::log::{BundleLog, Event, EventLog, EventType, StoreError, StreamId};
+use biglearn_core::ids::{CourseId, EcosystemId, EventId};
+use biglearn_core::log::{
+    BundleLog, Event, EventLog, EventType, SequenceNumber, StoreError, StreamId,
+};
 
 use crate::server::App;
 
@@ -47,10 +49,18 @@ pub fn engine_has_processed(
     app: &App,
     preparation: &PrepareCourseEcosystem,
 ) -> Result<bool, StoreError> {
+    engine_is_past(app, preparation.course_uuid, preparation.sequence_number)
+}
+
+fn engine_is_past(
+    app: &App,
+    course: CourseId,
+    sequence_number: SequenceNumber,
+) -> Result<bool, StoreError> {
     Ok(app
         .store
-        .confirmed(&app.consumer, preparation.course_uuid)?
-        .is_some_and(|through| through >= preparation.sequence_number))
+        .confirmed(&app.consumer, course)?
+        .is_some_and(|through| through >= sequence_number))
 }
 
 /// Whether `preparation` is precomputed: the engine has processed it and its
@@ -60,9 +70,24 @@ pub fn preparation_is_precomputed(
     app: &App,
     preparation: &PrepareCourseEcosystem,
 ) -> Result<bool, StoreError> {
+    is_precomputed(
+        app,
+        preparation.course_uuid,
+        preparation.sequence_number,
+        preparation.next_ecosystem_uuid,
+    )
+}
+
+/// [`preparation_is_precomputed`] for the preparation of `course` stored at
+/// `sequence_number` that prepares `ecosystem`.
+pub fn is_precomputed(
+    app: &App,
+    course: CourseId,
+    sequence_number: SequenceNumber,
+    ecosystem: EcosystemId,
+) -> Result<bool, StoreError> {
     // The watermark first: it is one row and usually decides alone.
-    Ok(engine_has_processed(app, preparation)?
-        && ecosystem_is_known(app, preparation.next_ecosystem_uuid)?)
+    Ok(engine_is_past(app, course, sequence_number)? && ecosystem_is_known(app, ecosystem)?)
 }
 
 /// [`preparation_is_precomputed`] for a stored prepare_course_ecosystem

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
 use biglearn_core::engine::Engine;
 use biglearn_core::ids::EcosystemId;
 use biglearn_core::log::{BundleLimits, ConsumerName, EventLog, OpenGap, SequenceNumber, StreamId};
-use biglearn_core::scheduler::Instant;
+use biglearn_core::time::Instant;
 use biglearn_store::SqlStore;
 
 /// After a failed step, wait this long before trying again.

@@ -14,14 +14,14 @@ use super::recalc::{self, Outcome};
 use super::refit::{self, RefitError, RefitReport};
 use super::wake::{ecosystems_of, matrices_changed, next_wake, time_changes};
 use super::{Dirty, Engine, EngineCourseState, EngineError, StepReport};
-use crate::engine_store::{
-    CourseExtras, CourseSchedule, EngineStore, FitResponse, RecordedProblem,
-};
+use crate::engine_store::{CourseExtras, CourseSchedule, EngineStore, RecordedProblem};
+use crate::gradebook::FitResponse;
 use crate::ids::{CourseId, EcosystemId, ExerciseId, StudentId};
 use crate::log::SequenceNumber;
 use crate::projection::CourseChanges;
-use crate::scheduler::{seed_from_ids, Instant};
+use crate::scheduler::seed_from_ids;
 use crate::sparfa::fit::FitOptions;
+use crate::time::Instant;
 
 /// How many due courses one step wakes at most.
 const WAKE_BATCH: usize = 64;

@@ -29,7 +29,7 @@
 //! use biglearn_core::engine::Engine;
 //! use biglearn_core::log::{BundleLimits, ConsumerName};
 //! use biglearn_core::memory::MemoryStore;
-//! use biglearn_core::scheduler::Instant;
+//! use biglearn_core::time::Instant;
 //!
 //! let store = MemoryStore::new();
 //! let consumer = ConsumerName::new("scheduler").unwrap();
@@ -68,7 +68,7 @@ use crate::engine_store::{
 use crate::ids::{AssignmentId, CourseContainerId, CourseId, StudentId};
 use crate::log::{Bundle, BundleLimits, ConsumerName, SequenceNumber, StoreError};
 use crate::projection::{AnsweredExercise, BlobError, CourseChanges, EcosystemState, Problem};
-use crate::scheduler::Instant;
+use crate::time::Instant;
 pub use course::DEFAULT_CACHE_BYTES;
 use course::{calculate, failure_problems, BundleExtras, CachedCourse, CourseCache};
 use parts::StoredParts;

@@ -35,9 +35,10 @@ use crate::ids::{
 use crate::log::SequenceNumber;
 use crate::projection::{
     AssignmentState, BlobError, CourseContainerNode, ParkedEcosystemUpdate, Preparation, Problems,
-    StoredMapping, StudentEntry, TrialResponse, TrialState, STATE_VERSION,
+    StudentEntry, TrialResponse, TrialState, STATE_VERSION,
 };
-use crate::scheduler::{AssignedExercise, CourseExclusions, Instant};
+use crate::scheduler::{AssignedExercise, BookContainerMapping, CourseExclusions};
+use crate::time::Instant;
 
 /// The format version of the head and of every part. Version 1 was the
 /// whole state in one blob ([`EngineCourseState::encode`]).
@@ -202,7 +203,7 @@ struct CoursePart {
     starts_at: Option<Datetime>,
     ends_at: Option<Datetime>,
     preparations: BTreeMap<PreparationId, Preparation>,
-    mappings: Vec<StoredMapping>,
+    mappings: Vec<BookContainerMapping>,
     parked: Option<ParkedEcosystemUpdate>,
     exclusions: CourseExclusions,
     problems: Problems,

@@ -21,7 +21,8 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
-use crate::engine_store::{EngineStore, EngineStoreError, FitResponse, MatrixSlot, StateBlob};
+use crate::engine_store::{EngineStore, EngineStoreError, MatrixSlot, StateBlob};
+use crate::gradebook::FitResponse;
 use crate::ids::{EcosystemId, EcosystemMatrixId, ExerciseGroupId};
 use crate::log::StoreError;
 use crate::projection::{
@@ -29,11 +30,12 @@ use crate::projection::{
     STATE_VERSION,
 };
 use crate::scheduler::constants::next_update_response_count;
-use crate::scheduler::{seed_from_ids, Instant};
+use crate::scheduler::seed_from_ids;
 use crate::sparfa::data::{Cell, CellMatrix, Hints};
 use crate::sparfa::fit::{fit, FitOptions};
 use crate::sparfa::weights::{penalties_for, size_factor};
 use crate::sparfa::{ConceptIndex, SparfaError};
+use crate::time::Instant;
 
 use super::algs::MATRIX_FORMAT_VERSION;
 

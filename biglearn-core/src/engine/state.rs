@@ -6,7 +6,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::catch_up::MatrixCatchUp;
-use crate::engine_store::ClueData;
 use crate::fast_hash::FastHashMap;
 use crate::ids::{
     BookContainerId, CourseContainerId, CourseId, EcosystemId, EcosystemMatrixId, StudentId,
@@ -14,7 +13,8 @@ use crate::ids::{
 use crate::projection::{
     decode_state, encode_state_binary, BlobError, CandidateCache, CourseState,
 };
-use crate::scheduler::{BuiltinAlgorithm, Instant};
+use crate::scheduler::{BuiltinAlgorithm, ClueData};
+use crate::time::Instant;
 
 /// A course's projection and the engine's bookkeeping of written CLUEs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

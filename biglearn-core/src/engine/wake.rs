@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::ids::{EcosystemId, EcosystemMatrixId};
 use crate::projection::{AnsweredExercise, CourseChanges, CourseState};
-use crate::scheduler::Instant;
+use crate::time::Instant;
 
 /// What dates passing in `(since, now]` make dirty: for each assignment
 /// with such a date, the student's worst areas and its assignments that

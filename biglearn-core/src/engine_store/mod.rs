@@ -27,9 +27,10 @@ pub use parts::*;
 pub use refit::*;
 pub use types::*;
 
+use crate::gradebook::FitResponse;
 use crate::ids::{CourseId, EcosystemId, EcosystemMatrixId, ExerciseGroupId, RequestId};
 use crate::log::{BundleLog, ConsumerName, SequenceNumber, StoreError};
-use crate::scheduler::Instant;
+use crate::time::Instant;
 
 /// Why an engine-store write did not land (nothing of it was stored).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

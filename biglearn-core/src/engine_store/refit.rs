@@ -13,34 +13,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{EcosystemId, ExerciseGroupId, ExerciseId, ResponseId, StudentId};
-use crate::scheduler::Instant;
-
-/// The first real response of a student to an exercise of an ecosystem: one
-/// gradebook cell of a refit. A later-arriving response with an earlier
-/// `responded_at` (ties: smaller response uuid) replaces the stored one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct FitResponse {
-    /// The response's ecosystem.
-    pub ecosystem: EcosystemId,
-    /// The learner.
-    pub student: StudentId,
-    /// The question.
-    pub exercise: ExerciseId,
-    /// When it was answered.
-    pub responded_at: Instant,
-    /// The response (tiebreaker).
-    pub response: ResponseId,
-    /// Correctness.
-    pub is_correct: bool,
-}
-
-impl FitResponse {
-    /// Whether `self` is earlier than `other` (and so replaces it).
-    pub fn precedes(&self, other: &FitResponse) -> bool {
-        (self.responded_at, self.response) < (other.responded_at, other.response)
-    }
-}
+use crate::gradebook::FitResponse;
+use crate::ids::{EcosystemId, ExerciseGroupId};
+use crate::time::Instant;
 
 /// Where a course stands for the wake-up queue: its next wake-up and the
 /// ecosystems its results depend on.

@@ -7,11 +7,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::ids::{
-    AssignmentId, BookContainerId, CalculationId, CourseContainerId, CourseId, EcosystemId,
-    EcosystemMatrixId, ExerciseId, RequestId, StudentId,
+    AssignmentId, BookContainerId, CalculationId, CourseContainerId, CourseId, EcosystemMatrixId,
+    ExerciseId, RequestId, StudentId,
 };
 use crate::log::{ConsumerName, SequenceNumber};
-use crate::scheduler::{BuiltinAlgorithm, ResolvedAlgorithm};
+use crate::scheduler::{BuiltinAlgorithm, ClueData, ResolvedAlgorithm};
 
 /// The longest algorithm name accepted, in bytes.
 pub const MAX_ALGORITHM_NAME_LEN: usize = 255;
@@ -345,29 +345,6 @@ pub struct ExerciseResult {
     pub exercise_uuids: Vec<ExerciseId>,
     /// Debugging information.
     pub spy_info: SpyInfo,
-}
-
-/// The `clue_data` object of api.md §5.9. The three numbers must be finite
-/// (checked when written).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct ClueData {
-    /// Lower end of the interval.
-    pub minimum: f64,
-    /// Point estimate.
-    pub most_likely: f64,
-    /// Upper end of the interval.
-    pub maximum: f64,
-    /// Whether enough responses back it (sparfa.md §6.2).
-    pub is_real: bool,
-    /// The ecosystem of the book container, when known.
-    pub ecosystem_uuid: Option<EcosystemId>,
-}
-
-impl ClueData {
-    /// Whether every number is finite.
-    pub fn is_finite(&self) -> bool {
-        self.minimum.is_finite() && self.most_likely.is_finite() && self.maximum.is_finite()
-    }
 }
 
 /// A stored student or teacher CLUE (api.md §5.9).

@@ -98,7 +98,7 @@ pub use requests::{
 pub use results::{
     clue_data_json, not_real_clue, not_real_clue_json, owner_key, parse_result_reads,
     parse_result_updates, read_list_key, update_list_key, ClueRead, ExerciseRead, ResultReads,
-    MAX_EXERCISES, NOT_REAL_CLUE,
+    MAX_EXERCISES,
 };
 pub use roster::{CourseContainer, RosterStudent, UpdateRoster};
 pub use slot::Slot;

@@ -2,12 +2,13 @@
 //! `RwLock` as the watermarks, and every write checks with the pure
 //! [`rules`] before it mutates anything, so a rejected write changes nothing.
 
+use crate::gradebook::FitResponse;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::engine_store::*;
 use crate::ids::{CourseId, EcosystemId, ExerciseGroupId, ExerciseId, RequestId, StudentId};
 use crate::log::{ConsumerName, SequenceNumber, StoreError};
-use crate::scheduler::Instant;
+use crate::time::Instant;
 
 use super::{Inner, MemoryStore};
 

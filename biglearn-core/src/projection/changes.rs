@@ -61,7 +61,7 @@ pub struct CourseChanges {
     /// First real responses per (ecosystem, student, exercise) that are new
     /// or earlier than the stored ones: the refit's data (F4).
     #[serde(default)]
-    pub fit_responses: Vec<crate::engine_store::FitResponse>,
+    pub fit_responses: Vec<crate::gradebook::FitResponse>,
 }
 
 impl CourseChanges {

@@ -1,14 +1,14 @@
 //! [`EcosystemState`]: one ecosystem as imported from its `create_ecosystem`
 //! event (scheduler.md §1.3, §1.5; S1 fix 12).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Issues, ProblemKind, Problems};
+use super::problems::{Issues, Problem, ProblemKind, Problems};
 use crate::events::{CreateEcosystem, Datetime, TypedEvent};
 use crate::ids::{BookContainerId, EcosystemId, ExerciseGroupId, ExerciseId};
 use crate::log::{Event, EventType, SequenceNumber, StreamId};
@@ -317,12 +317,8 @@ impl EcosystemState {
     pub fn apply(&mut self, event: &Event) -> bool {
         self.derived = Derived::default();
         if event.stream != StreamId::Ecosystem(self.id) {
-            self.problems.push(super::Problem {
-                sequence_number: event.sequence_number,
-                event_type: event.event_type,
-                kind: ProblemKind::WrongStream,
-                message: format!("{} is not ecosystem {}", event.stream, self.id),
-            });
+            let problem = Problem::wrong_stream(event, format!("ecosystem {}", self.id));
+            self.problems.push(problem);
             return false;
         }
         match TypedEvent::from_event(event) {
@@ -334,7 +330,7 @@ impl EcosystemState {
             }
             Ok(_) => false,
             Err(error) => {
-                self.problems.push(super::Problem {
+                self.problems.push(Problem {
                     sequence_number: event.sequence_number,
                     event_type: event.event_type,
                     kind: ProblemKind::UnreadableEvent,
@@ -425,4 +421,52 @@ impl EcosystemState {
     pub fn catalog(&self) -> ExerciseCatalog {
         ExerciseCatalog::new(self.exercise_groups())
     }
+}
+
+/// Read-only access to the ecosystems a course refers to; course events are
+/// checked against it (exercise and container lookups).
+pub trait EcosystemCatalog {
+    /// The ecosystem `id`, if it has been imported.
+    fn ecosystem(&self, id: EcosystemId) -> Option<&EcosystemState>;
+}
+
+impl EcosystemCatalog for BTreeMap<EcosystemId, EcosystemState> {
+    fn ecosystem(&self, id: EcosystemId) -> Option<&EcosystemState> {
+        self.get(&id)
+    }
+}
+
+impl EcosystemCatalog for HashMap<EcosystemId, EcosystemState> {
+    fn ecosystem(&self, id: EcosystemId) -> Option<&EcosystemState> {
+        self.get(&id)
+    }
+}
+
+impl EcosystemCatalog for [EcosystemState] {
+    fn ecosystem(&self, id: EcosystemId) -> Option<&EcosystemState> {
+        self.iter().find(|e| e.id == id)
+    }
+}
+
+impl EcosystemCatalog for Vec<EcosystemState> {
+    fn ecosystem(&self, id: EcosystemId) -> Option<&EcosystemState> {
+        self.as_slice().ecosystem(id)
+    }
+}
+
+/// Records an [`ProblemKind::UnknownEcosystem`] when `ecosystem` is missing.
+pub(crate) fn check_ecosystem(
+    catalog: &impl EcosystemCatalog,
+    ecosystem: EcosystemId,
+    role: &str,
+    issues: &mut Issues,
+) -> bool {
+    let known = catalog.ecosystem(ecosystem).is_some_and(|e| e.imported);
+    if !known {
+        issues.push((
+            ProblemKind::UnknownEcosystem,
+            format!("{role} ecosystem {ecosystem} has not been imported"),
+        ));
+    }
+    known
 }

@@ -12,15 +12,16 @@ use serde::{Deserialize, Serialize};
 use super::assignment::{AssignmentState, TrialResponse};
 use super::changes::AnsweredExercise;
 use super::course::CourseState;
-use super::EcosystemCatalog;
+use super::ecosystem::EcosystemCatalog;
 use crate::ids::{
     AssignmentId, BookContainerId, CourseContainerId, EcosystemId, ExerciseId, StudentId, TrialId,
 };
 use crate::scheduler::{
     clue_exercises, clue_target, select_clue_responses, student_history_at, Assignment,
     AssignmentType, BookContainerMappings, ClueAudience, ClueCandidate, ClueResponses,
-    CourseExclusions, EcosystemView, ExerciseCatalog, Instant, Response,
+    CourseExclusions, EcosystemView, ExerciseCatalog, Response,
 };
+use crate::time::Instant;
 
 /// The inputs of one CLUE row: the target container of the course's current
 /// ecosystem, its exercises and the responses that count (§3.1, §3.2).
@@ -312,13 +313,9 @@ impl<'a> CourseViews<'a> {
     /// that the course has not switched to yet, when it is imported: its
     /// re-mapped CLUE rows are kept ready before the switch (S1 fix 11).
     pub fn pending_ecosystem(&self) -> Option<EcosystemId> {
-        let current = self.course.current_ecosystem?;
         self.course
-            .preparations
-            .values()
-            .filter(|p| p.from_ecosystem == current && p.ecosystem != current)
-            .max_by_key(|p| p.sequence_number)
-            .map(|p| p.ecosystem)
+            .pending_preparation()
+            .map(|(_, p)| p.ecosystem)
             .filter(|e| self.views.contains_key(e))
     }
 

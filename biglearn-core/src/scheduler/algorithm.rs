@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::clue::{local_query_clue, ClueData};
 use super::names::BuiltinAlgorithm;
 use super::seed::{seed_from_ids, shuffle};
-use super::time::Instant;
 use crate::ids::{CalculationId, EcosystemId, EcosystemMatrixId, ExerciseId, StudentId, TrialId};
+use crate::time::Instant;
 
 /// One response as an algorithm sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::ecosystem::AssignmentType;
-use super::time::Instant;
 use crate::ids::{AssignmentId, BookContainerId, EcosystemId, ExerciseId, TrialId};
+use crate::time::Instant;
 
 /// One assigned exercise (a trial) of an assignment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -29,6 +29,17 @@ impl AssignedExercise {
 }
 
 /// One per-student assignment with every field selection reads.
+///
+/// The projection stores assignments as
+/// [`AssignmentState`](crate::projection::AssignmentState) and builds this
+/// from it for each calculation. They stay two types on purpose: the stored
+/// one keeps the event as sent (datetimes as their wire text, the
+/// assignment type unparsed, the student, update time, `closes_at`,
+/// calculation uuids and sequence number) in a stored format that must not
+/// change, while this one holds parsed instants and `student_history_at`,
+/// which depends on `now` and on the student's answers, and scheduler tests
+/// build it without a projection. The rules both need are shared
+/// ([`needs_exercises`], [`AssignedExercise`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assignment {
     /// The assignment uuid.
@@ -64,14 +75,14 @@ pub struct Assignment {
 }
 
 impl Assignment {
-    /// `needs_pes` of §1.6(a); a deleted assignment needs nothing (S1 fix 2).
+    /// `needs_pes` of §1.6(a) ([`needs_exercises`]).
     pub fn needs_pes(&self) -> bool {
-        !self.is_deleted && !self.pes_are_assigned && self.goal_num_pes != Some(0)
+        needs_exercises(self.is_deleted, self.pes_are_assigned, self.goal_num_pes)
     }
 
-    /// `needs_spes` of §1.6(a); a deleted assignment needs nothing (S1 fix 2).
+    /// `needs_spes` of §1.6(a) ([`needs_exercises`]).
     pub fn needs_spes(&self) -> bool {
-        !self.is_deleted && !self.spes_are_assigned && self.goal_num_spes != Some(0)
+        needs_exercises(self.is_deleted, self.spes_are_assigned, self.goal_num_spes)
     }
 
     /// The assigned exercise uuids, de-duplicated, in order.
@@ -103,6 +114,13 @@ impl Assignment {
     pub fn opened_at(&self) -> Instant {
         self.opens_at.unwrap_or(self.created_at)
     }
+}
+
+/// `needs_pes` / `needs_spes` of §1.6(a): Tutor has not assigned them yet
+/// and the goal is not 0 (`None` = NULL); a deleted assignment needs nothing
+/// (S1 fix 2).
+pub fn needs_exercises(is_deleted: bool, are_assigned: bool, goal: Option<u32>) -> bool {
+    !is_deleted && !are_assigned && goal != Some(0)
 }
 
 /// A recorded response, as far as completion needs it.

@@ -12,13 +12,15 @@ use super::constants::{
 use super::ecosystem::{EcosystemView, ExerciseCatalog};
 use super::exclusions::CourseExclusions;
 use super::mapping::BookContainerMappings;
-use super::time::Instant;
 use crate::ids::{
     BookContainerId, EcosystemId, ExerciseGroupId, ExerciseId, ResponseId, StudentId, TrialId,
 };
+use crate::time::Instant;
 
 /// A CLUE: an interval for the probability of a correct answer (api.md
-/// `clue_data`; scheduler.md §3.4).
+/// `clue_data`, §5.9; scheduler.md §3.4). The one type for a computed, a
+/// stored and a pushed CLUE; its numbers must be finite (checked when
+/// written).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ClueData {
     /// Lower end, in [0, 1].
@@ -27,23 +29,35 @@ pub struct ClueData {
     pub most_likely: f64,
     /// Upper end, in [0, 1].
     pub maximum: f64,
-    /// Whether there was enough evidence.
+    /// Whether there was enough evidence (sparfa.md §6.2).
     pub is_real: bool,
-    /// The ecosystem the CLUE was computed in.
-    #[serde(rename = "ecosystem_uuid")]
-    pub ecosystem: EcosystemId,
+    /// The ecosystem of the book container: the one a computed CLUE was
+    /// computed in; `None` when a pushed CLUE or a read names none.
+    pub ecosystem_uuid: Option<EcosystemId>,
 }
 
 impl ClueData {
-    /// The not-real CLUE `{0, 0.5, 1, false}` (§3.4 step 2).
+    /// The not-real CLUE `{0, 0.5, 1, false}` (§3.4 step 2), naming no
+    /// ecosystem.
+    pub const NOT_REAL: ClueData = ClueData {
+        minimum: 0.0,
+        most_likely: 0.5,
+        maximum: 1.0,
+        is_real: false,
+        ecosystem_uuid: None,
+    };
+
+    /// [`ClueData::NOT_REAL`] in `ecosystem`.
     pub fn not_real(ecosystem: EcosystemId) -> Self {
         ClueData {
-            minimum: 0.0,
-            most_likely: 0.5,
-            maximum: 1.0,
-            is_real: false,
-            ecosystem,
+            ecosystem_uuid: Some(ecosystem),
+            ..Self::NOT_REAL
         }
+    }
+
+    /// Whether every number is finite.
+    pub fn is_finite(&self) -> bool {
+        self.minimum.is_finite() && self.most_likely.is_finite() && self.maximum.is_finite()
     }
 }
 
@@ -125,7 +139,7 @@ pub fn local_query_clue_with(
         most_likely: p,
         maximum: (p + half).min(1.0),
         is_real: true,
-        ecosystem,
+        ecosystem_uuid: Some(ecosystem),
     }
 }
 

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::assignment::Assignment;
 use super::ecosystem::ExerciseCatalog;
-use super::time::Instant;
 use crate::ids::{ExerciseGroupId, ExerciseId};
+use crate::time::Instant;
 
 /// A course's exclusion lists: the last `update_globally_excluded_exercises`
 /// and `update_course_excluded_exercises` (scheduler.md §1.4).

@@ -3,10 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
 use crate::ids::{BookContainerId, EcosystemId};
 
 /// One stored mapping: `from_bc` of `from_eco` corresponds to `to_bc` of `to_eco`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// Course states store it as it is (a map of these four fields, in this order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct BookContainerMapping {
     /// The ecosystem mapped from.
     pub from_ecosystem: EcosystemId,
@@ -169,5 +172,39 @@ impl BookContainerMappings {
                 to_book_container: to_bc,
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Course states hold mappings as they were stored before this type had
+    /// serde: a map with the four fields in this order, in JSON and CBOR.
+    #[test]
+    fn a_mapping_is_stored_as_its_four_named_fields() {
+        let id = |n: u128| uuid::Uuid::from_u128(n);
+        let mapping = BookContainerMapping {
+            from_ecosystem: EcosystemId::from_uuid(id(1)),
+            from_book_container: BookContainerId::from_uuid(id(2)),
+            to_ecosystem: EcosystemId::from_uuid(id(3)),
+            to_book_container: BookContainerId::from_uuid(id(4)),
+        };
+        let json = serde_json::to_string(&mapping).expect("encodes");
+        assert_eq!(
+            json,
+            concat!(
+                r#"{"from_ecosystem":"00000000-0000-0000-0000-000000000001","#,
+                r#""from_book_container":"00000000-0000-0000-0000-000000000002","#,
+                r#""to_ecosystem":"00000000-0000-0000-0000-000000000003","#,
+                r#""to_book_container":"00000000-0000-0000-0000-000000000004"}"#
+            )
+        );
+        let mut cbor = Vec::new();
+        ciborium::ser::into_writer(&mapping, &mut cbor).expect("encodes");
+        // A map of four entries whose first key is the text "from_ecosystem".
+        assert_eq!(&cbor[..16], b"\xA4\x6Efrom_ecosystem");
+        let back: BookContainerMapping = ciborium::de::from_reader(&cbor[..]).expect("decodes");
+        assert_eq!(back, mapping);
     }
 }

@@ -35,13 +35,12 @@ pub mod pe;
 pub mod seed;
 pub mod sparfa_alg;
 pub mod spe;
-pub mod time;
 pub mod worst;
 
 pub use algorithm::{
     Algorithm, AlgorithmResponse, ClueRequest, ExerciseOrder, ExerciseOrderRequest, LocalQuery,
 };
-pub use assignment::{student_history_at, AssignedExercise, Assignment, Response};
+pub use assignment::{needs_exercises, student_history_at, AssignedExercise, Assignment, Response};
 pub use choose::{choose, PriorityOrder};
 pub use clue::{
     clue_exercises, clue_target, local_query_clue, local_query_clue_with, select_clue_responses,
@@ -62,5 +61,4 @@ pub use sparfa_alg::{BiglearnSparfa, ExerciseIndex, SparfaAlgorithmError};
 pub use spe::{
     build_spe, k_ago_map, HistoryEntry, KAgo, KAgoEntry, SpeChoice, SpeInput, SpeSelection,
 };
-pub use time::Instant;
 pub use worst::{practice_worst_areas, worst_area_slots, worst_clues, StudentClue};

@@ -311,7 +311,7 @@ impl Algorithm for BiglearnSparfa<'_> {
             most_likely: clue.most_likely,
             maximum: clue.maximum,
             is_real: clue.is_real,
-            ecosystem: request.ecosystem,
+            ecosystem_uuid: Some(request.ecosystem),
         })
     }
 }

@@ -8,8 +8,8 @@ use super::choose::PriorityOrder;
 use super::constants::{MAX_NUM_WORST_CLUES, NUM_PES_PER_STUDENT, WORST_AREA_SLOTS};
 use super::ecosystem::{AssignmentType, EcosystemView};
 use super::pe::Chosen;
-use super::time::Instant;
 use crate::ids::{BookContainerId, EcosystemId, ExerciseId};
+use crate::time::Instant;
 
 /// One student CLUE of one algorithm, as worst-area ranking reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -9,7 +9,7 @@ use crate::engine::Engine;
 use crate::engine_store::{AlgorithmName, EngineStore, ExerciseKey, ExerciseTarget};
 use crate::ids::{AssignmentId, ExerciseId, TrialId};
 use crate::log::{AppendRequest, BundleLimits, ConsumerName, Event};
-use crate::scheduler::Instant;
+use crate::time::Instant;
 
 use super::world::{id, micros, Assignment, Trial, World};
 use super::{Clock, EngineWork, SimulationError, Timing};

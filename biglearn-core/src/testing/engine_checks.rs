@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::engine_store::*;
 use crate::ids::*;
 use crate::log::{BundleLimits, SequenceNumber};
+use crate::scheduler::ClueData;
 
 use super::fixtures::*;
 

@@ -16,7 +16,7 @@ use biglearn_core::ids::{CalculationId, CourseId};
 use biglearn_core::log::{AppendRequest, BundleLimits, ConsumerName, Event, EventLog};
 use biglearn_core::memory::MemoryStore;
 use biglearn_core::projection::{decode_state, EcosystemState};
-use biglearn_core::scheduler::Instant;
+use biglearn_core::time::Instant;
 use serde_json::{json, Value};
 use uuid::Uuid;
 

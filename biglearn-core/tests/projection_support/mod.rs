@@ -16,7 +16,7 @@ use biglearn_core::ids::{
 };
 use biglearn_core::log::Event;
 use biglearn_core::projection::{CourseState, EcosystemState};
-use biglearn_core::scheduler::Instant;
+use biglearn_core::time::Instant;
 use serde_json::{json, Value};
 use uuid::Uuid;
 

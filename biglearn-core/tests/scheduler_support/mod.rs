@@ -4,9 +4,8 @@
 use biglearn_core::ids::{
     AssignmentId, BookContainerId, EcosystemId, ExerciseGroupId, ExerciseId, TrialId,
 };
-use biglearn_core::scheduler::{
-    AssignedExercise, Assignment, AssignmentType, ExercisePool, Instant,
-};
+use biglearn_core::scheduler::{AssignedExercise, Assignment, AssignmentType, ExercisePool};
+use biglearn_core::time::Instant;
 use uuid::Uuid;
 
 /// Ids of each kind live in their own numeric range so fixtures read clearly.

@@ -3,11 +3,13 @@
 //! checked and reports [`StoreError::Corrupt`] naming the column.
 
 use biglearn_core::engine_store::{
-    AlgorithmName, ClueData, ClueKey, ClueResult, ClueTarget, EngineStoreError, ExerciseKey,
-    ExerciseResult, ExerciseTarget, ResultKey, ResultKind, SpyInfo, StateBlob,
+    AlgorithmName, ClueKey, ClueResult, ClueTarget, EngineStoreError, ExerciseKey, ExerciseResult,
+    ExerciseTarget, ResultKey, ResultKind, SpyInfo, StateBlob,
 };
+
 use biglearn_core::ids::{CalculationId, EcosystemId, EcosystemMatrixId, ExerciseId, RequestId};
 use biglearn_core::log::StoreError;
+use biglearn_core::scheduler::ClueData;
 use uuid::Uuid;
 
 use crate::error::TxError;

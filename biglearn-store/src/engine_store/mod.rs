@@ -27,12 +27,14 @@ use std::cell::RefCell;
 
 use biglearn_core::engine_store::{
     ClueKey, ClueResult, CommitOutcome, CourseCommit, CourseExtras, CourseSchedule, CourseSnapshot,
-    EngineStore, EngineStoreError, ExerciseKey, ExerciseResult, ExternalUpdate, FitResponse,
-    MatrixSlot, ProblemLog, ResultWrite, Snapshot, StateBlob,
+    EngineStore, EngineStoreError, ExerciseKey, ExerciseResult, ExternalUpdate, MatrixSlot,
+    ProblemLog, ResultWrite, Snapshot, StateBlob,
 };
+
+use biglearn_core::gradebook::FitResponse;
 use biglearn_core::ids::{CourseId, EcosystemId, EcosystemMatrixId, ExerciseGroupId};
 use biglearn_core::log::{ConsumerName, StoreError};
-use biglearn_core::scheduler::Instant;
+use biglearn_core::time::Instant;
 
 use crate::error::TxError;
 use crate::store::{Backend, SqlStore};

@@ -2,9 +2,10 @@
 // the same per-backend module as `shared_queries.rs`, whose imports and
 // helpers they use.
 
-use biglearn_core::engine_store::{CourseExtras, CourseSchedule, FitResponse, StateBlob};
+use biglearn_core::engine_store::{CourseExtras, CourseSchedule, StateBlob};
+use biglearn_core::gradebook::FitResponse;
 use biglearn_core::ids::{ExerciseGroupId, ExerciseId, ResponseId, StudentId};
-use biglearn_core::scheduler::Instant;
+use biglearn_core::time::Instant;
 
 use super::refit_schema::{
     engine_course_ecosystems as course_ecos, engine_course_schedules as schedules,

@@ -1,20 +1,21 @@
 //! The consumer endpoints: fetch_*_metadatas (api.md §4.8), fetch_*_events
 //! (§4.7, the store runs the fair-fetch rules) and
-//! fetch_course_ecosystem_statuses (§5.4, with the data-key bug fixed and
-//! `precompute_is_complete` answered truthfully, S1 fix 11).
+//! fetch_course_ecosystem_statuses (§5.4: worked out by the engine's
+//! projection rules, with `precompute_is_complete` answered truthfully, S1
+//! fix 11).
 
 use serde_json::{json, Value};
 
 use biglearn_core::events::{
     parse_fetch_course_ecosystem_statuses, parse_fetch_course_events, parse_fetch_course_metadatas,
-    parse_fetch_ecosystem_events, parse_fetch_ecosystem_metadatas, PrepareCourseEcosystem,
-    UpdateCourseEcosystem, WireEvent,
+    parse_fetch_ecosystem_events, parse_fetch_ecosystem_metadatas,
 };
-use biglearn_core::ids::{CourseId, EcosystemId, EventId};
+use biglearn_core::ids::{CourseId, EcosystemId};
 use biglearn_core::log::{
     Event, EventLog, EventType, FetchQuery, FetchRequest, SequenceNumber, StoreError, StreamId,
     StreamKind,
 };
+use biglearn_core::projection::{CourseEcosystems, PreparedEcosystem};
 
 use crate::server::{readiness, ApiError, App, Reply};
 
@@ -132,8 +133,9 @@ pub fn course_ecosystem_statuses(app: &App, body: &Value) -> Result<Reply, ApiEr
 /// ([`readiness`], S1 fix 11).
 fn ecosystem_status(
     app: &App,
+    course: CourseId,
     ecosystem: Option<EcosystemId>,
-    preparation: Option<&PrepareCourseEcosystem>,
+    preparation: Option<&PreparedEcosystem>,
 ) -> Result<Value, StoreError> {
     let Some(ecosystem) = ecosystem else {
         return Ok(json!({
@@ -145,7 +147,7 @@ fn ecosystem_status(
     };
     let known = readiness::ecosystem_is_known(app, ecosystem)?;
     let precomputed = match preparation {
-        Some(preparation) => readiness::preparation_is_precomputed(app, preparation)?,
+        Some(p) => readiness::is_precomputed(app, course, p.sequence_number, p.ecosystem)?,
         None => false,
     };
     Ok(json!({
@@ -156,58 +158,32 @@ fn ecosystem_status(
     }))
 }
 
+/// A course's status as the engine's projection has it
+/// ([`CourseEcosystems`]; a parked switch, S1 fix 13, is not made yet).
 fn course_status(app: &App, course: CourseId) -> Result<Value, StoreError> {
-    let created = app
-        .store
-        .event(EventId::from_uuid(*course.as_uuid()))?
-        .filter(|e| {
-            e.event_type == EventType::CreateCourse && e.stream == StreamId::Course(course)
-        });
-    let initial = match &created {
-        Some(event) => Some(
-            biglearn_core::events::CreateCourse::from_event(event)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?
-                .ecosystem_uuid,
-        ),
-        None => None,
-    };
-    let (prepares, updates) = course_changes(app, course)?;
-    let latest_update = updates.last();
-    let current_prep = latest_update.and_then(|u| {
-        prepares
-            .iter()
-            .find(|p| p.preparation_uuid == u.preparation_uuid)
-    });
-    let applied_through = latest_update.map(|u| u.sequence_number);
-    let pending = prepares
-        .iter()
-        .rev()
-        .find(|p| applied_through.map_or(true, |through| p.sequence_number > through));
-    let current = match current_prep {
-        Some(prep) => ecosystem_status(app, Some(prep.next_ecosystem_uuid), Some(prep))?,
-        None => ecosystem_status(app, initial, None)?,
-    };
-    let next = match pending {
-        Some(prep) => ecosystem_status(app, Some(prep.next_ecosystem_uuid), Some(prep))?,
-        None => ecosystem_status(app, None, None)?,
-    };
+    let status = course_ecosystems(app, course)?.status();
+    let current = ecosystem_status(
+        app,
+        course,
+        status.current_ecosystem,
+        status.current_preparation.as_ref(),
+    )?;
+    let next = status.next_preparation.as_ref();
+    let next_status = ecosystem_status(app, course, next.map(|p| p.ecosystem), next)?;
     Ok(json!({
         "course_uuid": course.to_string(),
-        "course_is_known": created.is_some(),
-        "current_ecosystem_preparation_uuid": pending.map(|p| p.preparation_uuid.to_string()),
+        "course_is_known": status.course_is_known,
+        "current_ecosystem_preparation_uuid": next.map(|p| p.preparation.to_string()),
         "current_ecosystem_status": current,
-        "next_ecosystem_status": next,
+        "next_ecosystem_status": next_status,
     }))
 }
 
-/// The course's prepare and update_course_ecosystem events, ascending, up
-/// to its end or first gap.
-fn course_changes(
-    app: &App,
-    course: CourseId,
-) -> Result<(Vec<PrepareCourseEcosystem>, Vec<UpdateCourseEcosystem>), StoreError> {
-    let mut prepares = Vec::new();
-    let mut updates = Vec::new();
+/// The course's create_course, prepare and update_course_ecosystem events
+/// applied in ascending order up to its end or first gap, as the engine
+/// applies them.
+fn course_ecosystems(app: &App, course: CourseId) -> Result<CourseEcosystems, StoreError> {
+    let mut ecosystems = CourseEcosystems::new(course);
     let mut offset = SequenceNumber::ZERO;
     loop {
         let query = FetchQuery {
@@ -216,6 +192,7 @@ fn course_changes(
                 stream: StreamId::Course(course),
                 sequence_number_offset: offset,
                 event_types: [
+                    EventType::CreateCourse,
                     EventType::PrepareCourseEcosystem,
                     EventType::UpdateCourseEcosystem,
                 ]
@@ -228,17 +205,7 @@ fn course_changes(
             break;
         };
         for event in &response.events {
-            let corrupt =
-                |e: biglearn_core::events::EventDataError| StoreError::Corrupt(e.to_string());
-            match event.event_type {
-                EventType::PrepareCourseEcosystem => {
-                    prepares.push(PrepareCourseEcosystem::from_event(event).map_err(corrupt)?)
-                }
-                EventType::UpdateCourseEcosystem => {
-                    updates.push(UpdateCourseEcosystem::from_event(event).map_err(corrupt)?)
-                }
-                _ => {}
-            }
+            ecosystems.apply(event);
         }
         match response.events.last() {
             Some(last) if !response.is_end && !response.is_gap => {
@@ -247,5 +214,5 @@ fn course_changes(
             _ => break,
         }
     }
-    Ok((prepares, updates))
+    Ok(ecosystems)
 }

@@ -8,12 +8,12 @@ use std::rc::Rc;
 use super::super::clue_owner::{ClueOwner, Marks};
 use super::{clue_responses, pe_names, Context, Outcome};
 use crate::engine::algs::Builtin;
-use crate::engine_store::{ClueData, ClueKey, ClueResult, ClueTarget, ResultWrite, SpyInfo};
+use crate::engine_store::{ClueKey, ClueResult, ClueTarget, ResultWrite, SpyInfo};
 use crate::fast_hash::FastHashMap;
 use crate::ids::{BookContainerId, ExerciseId, StudentId};
 use crate::log::SequenceNumber;
 use crate::projection::{AnsweredExercise, ClueInput};
-use crate::scheduler::{BuiltinAlgorithm, ClueRequest};
+use crate::scheduler::{BuiltinAlgorithm, ClueData, ClueRequest};
 
 /// How an owner's CLUEs are recalculated in one pass.
 pub(super) enum Plan<'d> {
@@ -172,14 +172,7 @@ impl Context<'_, '_, '_, '_> {
             exercises: &input.exercises,
             responses: &responses,
         };
-        let data = alg.clue(&request)?;
-        Ok(ClueData {
-            minimum: data.minimum,
-            most_likely: data.most_likely,
-            maximum: data.maximum,
-            is_real: data.is_real,
-            ecosystem_uuid: Some(data.ecosystem),
-        })
+        alg.clue(&request)
     }
 
     /// Writes an owner's CLUEs per `marks`: the `current` ecosystem's rows

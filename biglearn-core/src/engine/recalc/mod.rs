@@ -20,7 +20,7 @@ use super::algs::{pe_names, spe_names, Algorithms, Builtin, Matrices};
 use super::clue_owner::{merged, ClueOwner};
 use super::{Dirty, EngineCourseState};
 use crate::engine_store::{
-    AlgorithmName, ClueData, ExerciseKey, ExerciseResult, ExerciseTarget, ResultWrite, SpyInfo,
+    AlgorithmName, ExerciseKey, ExerciseResult, ExerciseTarget, ResultWrite, SpyInfo,
 };
 use crate::fast_hash::FastHashMap;
 use crate::ids::{
@@ -31,9 +31,10 @@ use crate::projection::{forget_changed_candidates, ClueInput, CourseViews, Ecosy
 use crate::scheduler::{
     build_pe, build_spe, instructor_driven_history, pe_seed, seed_from_ids, spe_seed,
     student_driven_history, student_exclusions, AlgorithmResponse, Assignment, BuiltinAlgorithm,
-    ClueCandidate, ExerciseOrder, ExerciseOrderRequest, HistoryType, Instant, PeInput,
+    ClueCandidate, ClueData, ExerciseOrder, ExerciseOrderRequest, HistoryType, PeInput,
     PriorityOrder, Response, SelectionConfig, SpeInput,
 };
+use crate::time::Instant;
 
 /// The result changes of one bundle, and the calculations that failed.
 #[derive(Debug, Default)]

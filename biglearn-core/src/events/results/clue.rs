@@ -3,10 +3,10 @@
 
 use serde_json::{json, Value};
 
-use crate::engine_store::ClueData;
 use crate::events::decode::{boolean, unit_number, uuid, Obj, UnknownKeys};
 use crate::events::path::{At, ValidationErrors};
 use crate::ids::EcosystemId;
+use crate::scheduler::ClueData;
 
 /// The keys of a `clue_data` object; api.md §2.6 allows no others.
 const CLUE_DATA_KEYS: [&str; 5] = [
@@ -18,23 +18,14 @@ const CLUE_DATA_KEYS: [&str; 5] = [
 ];
 
 /// The CLUE a read answers while no CLUE is stored for the request (api.md
-/// §5.9): the whole interval, centred, not real. The same numbers as the
-/// scheduler's not-real CLUE (scheduler.md §3.4 step 2).
-pub const NOT_REAL_CLUE: ClueData = ClueData {
-    minimum: 0.0,
-    most_likely: 0.5,
-    maximum: 1.0,
-    is_real: false,
-    ecosystem_uuid: None,
-};
-
-/// [`NOT_REAL_CLUE`] naming the ecosystem of the requested book container;
+/// §5.9): the scheduler's not-real CLUE ([`ClueData::NOT_REAL`], the whole
+/// interval, centred) naming the ecosystem of the requested book container;
 /// `None` when no create_ecosystem registered that container
 /// (`book_container_unknown`, api.md §5.9).
 pub fn not_real_clue(ecosystem_uuid: Option<EcosystemId>) -> ClueData {
     ClueData {
         ecosystem_uuid,
-        ..NOT_REAL_CLUE
+        ..ClueData::NOT_REAL
     }
 }
 
@@ -121,35 +112,18 @@ mod tests {
 
     #[test]
     fn the_not_real_clue_is_the_whole_interval_centred() {
-        assert_eq!(
-            (
-                NOT_REAL_CLUE.minimum,
-                NOT_REAL_CLUE.most_likely,
-                NOT_REAL_CLUE.maximum,
-                NOT_REAL_CLUE.is_real,
-                NOT_REAL_CLUE.ecosystem_uuid,
-            ),
-            (0.0, 0.5, 1.0, false, None)
-        );
-        assert_eq!(not_real_clue(None), NOT_REAL_CLUE);
+        let whole = |c: ClueData| (c.minimum, c.most_likely, c.maximum, c.is_real);
+        assert_eq!(whole(not_real_clue(None)), (0.0, 0.5, 1.0, false));
+        assert_eq!(not_real_clue(None).ecosystem_uuid, None);
         let ecosystem = EcosystemId::from_uuid(uuid::Uuid::from_u128(7));
+        // The scheduler's not-real CLUE in that ecosystem.
         assert_eq!(
             not_real_clue(Some(ecosystem)),
-            ClueData {
-                ecosystem_uuid: Some(ecosystem),
-                ..NOT_REAL_CLUE
-            }
+            ClueData::not_real(ecosystem)
         );
-        // The scheduler's not-real CLUE has the same interval.
-        let scheduler = crate::scheduler::ClueData::not_real(ecosystem);
         assert_eq!(
-            (
-                scheduler.minimum,
-                scheduler.most_likely,
-                scheduler.maximum,
-                scheduler.is_real
-            ),
-            (0.0, 0.5, 1.0, false)
+            ClueData::not_real(ecosystem).ecosystem_uuid,
+            Some(ecosystem)
         );
     }
 

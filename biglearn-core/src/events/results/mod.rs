@@ -21,7 +21,7 @@ use super::path::{At, ValidationErrors};
 use crate::engine_store::{AlgorithmName, ClueTarget, ExerciseTarget, ResultKind};
 use crate::ids::{AssignmentId, BookContainerId, CourseContainerId, StudentId};
 
-pub use clue::{clue_data_json, not_real_clue, not_real_clue_json, NOT_REAL_CLUE};
+pub use clue::{clue_data_json, not_real_clue, not_real_clue_json};
 pub use reads::{parse_result_reads, ClueRead, ExerciseRead, ResultReads};
 pub use updates::parse_result_updates;
 

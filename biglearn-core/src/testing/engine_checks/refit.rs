@@ -3,14 +3,15 @@
 //! commits need the committed watermark, the wake-up queue, and the matrix
 //! saved with its thresholds.
 
+use crate::gradebook::FitResponse;
 use uuid::Uuid;
 
 use super::{commit, course_with_events, eok, exercise_result, pe, pe_key, put_pe, state_bytes};
 use super::{watermark, EngineHarness};
 use crate::engine_store::*;
 use crate::ids::*;
-use crate::scheduler::Instant;
 use crate::testing::fixtures::{consumer, course_id, ok, seq};
+use crate::time::Instant;
 
 fn fit(
     eco: u128,

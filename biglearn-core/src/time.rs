@@ -1,5 +1,7 @@
-//! A minimal instant for the selection rules: microseconds since the Unix epoch
-//! (convert wire datetimes with `Instant::from(&datetime)`).
+//! The core's instant: microseconds since the Unix epoch, what the scheduler
+//! compares and the engine's clock reads (convert wire datetimes with
+//! `Instant::from(&datetime)`). Its own module, so it is never mistaken for
+//! `std::time::Instant`, a monotonic clock reading.
 
 use serde::{Deserialize, Serialize};
 
