@@ -124,7 +124,7 @@ impl MatrixCatchUp {
                     let next = course
                         .assignments
                         .range((bound(after), Bound::Unbounded))
-                        .find(|(_, a)| a.needs_pes() || a.needs_spes())
+                        .find(|(_, a)| a.needs_pes_or_spes())
                         .map(|(id, _)| *id);
                     match next {
                         Some(assignment) => {

@@ -49,8 +49,8 @@ pub struct EngineCourseState {
 /// Each student's CLUE candidates (answers joined to the trials and
 /// assignments they answer), kept from one bundle to the next so that a
 /// teacher CLUE does not rebuild every student's list when one student
-/// answers; the recalculation forgets those of students whose parts
-/// changed ([`crate::projection::forget_changed_candidates`]).
+/// answers; [`crate::projection::CourseViews::with_candidates`] forgets
+/// those of students whose parts changed.
 ///
 /// A memo, not part of the state's value: states holding the same course
 /// are equal whatever it holds, and it is never serialized.

@@ -75,7 +75,7 @@ pub fn time_changes(course: &CourseState, since: Option<Instant>, now: Instant) 
             if course
                 .assignments
                 .get(id)
-                .is_some_and(|a| a.needs_pes() || a.needs_spes())
+                .is_some_and(|a| a.needs_pes_or_spes())
             {
                 changes.assignment_exercises.insert(*id);
             }

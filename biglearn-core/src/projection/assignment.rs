@@ -69,6 +69,12 @@ impl AssignmentState {
         needs_exercises(self.is_deleted, self.spes_are_assigned, self.goal_num_spes)
     }
 
+    /// Whether the assignment still needs PEs or SPEs: the assignments an
+    /// answer, a new matrix or a wake-up recalculates (§1.6(a)).
+    pub fn needs_pes_or_spes(&self) -> bool {
+        self.needs_pes() || self.needs_spes()
+    }
+
     /// The instants at which the assignment changes what is visible or
     /// allowed: feedback becoming visible (student CLUEs, S3), `due_at` and
     /// `feedback_at` passing (anti-cheating, past-due history).

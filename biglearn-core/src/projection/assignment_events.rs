@@ -162,7 +162,7 @@ impl CourseState {
             .exercises
             .iter()
             .any(|e| self.responses.contains_key(&e.trial));
-        if new.needs_pes() || new.needs_spes() || (new.is_deleted && old.is_some()) {
+        if new.needs_pes_or_spes() || (new.is_deleted && old.is_some()) {
             changes.assignment_exercises.insert(id);
         }
         let student = new.student;
@@ -377,7 +377,7 @@ impl CourseState {
             .filter(|id| {
                 self.assignments
                     .get(id)
-                    .is_some_and(|a| a.needs_pes() || a.needs_spes())
+                    .is_some_and(|a| a.needs_pes_or_spes())
             })
             .copied()
             .collect()

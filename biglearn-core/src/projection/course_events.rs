@@ -249,7 +249,7 @@ impl CourseState {
         changes.assignment_exercises.extend(
             self.assignments
                 .iter()
-                .filter(|(_, a)| a.needs_pes() || a.needs_spes())
+                .filter(|(_, a)| a.needs_pes_or_spes())
                 .map(|(id, _)| *id),
         );
     }

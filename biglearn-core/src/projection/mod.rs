@@ -82,6 +82,4 @@ pub use problems::{Problem, ProblemKind, Problems, MAX_PROBLEMS};
 pub use roster::{CourseContainerNode, StudentEntry};
 pub use status::{CourseEcosystemStatus, CourseEcosystems, PreparedEcosystem};
 pub use touched::Touched;
-pub use views::{
-    forget_changed_candidates, CandidateCache, ClueInput, CourseViews, StudentCandidates,
-};
+pub use views::{CandidateCache, ClueInput, CourseViews, StudentCandidates};

@@ -74,7 +74,7 @@ pub type CandidateCache = FastHashMap<StudentId, Arc<StudentCandidates>>;
 /// touched student (an answer to a trial no assignment issued). Every
 /// input of a student's candidates (its answers, the trials they answer,
 /// the assignments that issued them) lives in those parts.
-pub fn forget_changed_candidates(cache: &mut CandidateCache, course: &CourseState) {
+fn forget_changed_candidates(cache: &mut CandidateCache, course: &CourseState) {
     if cache.is_empty() {
         return;
     }
@@ -153,14 +153,15 @@ impl<'a> CourseViews<'a> {
     }
 
     /// [`CourseViews::new`] starting from candidates built earlier for this
-    /// course; the caller forgets those that changed first
-    /// ([`forget_changed_candidates`]). Take them back with
+    /// course, minus those of students whose parts changed since
+    /// (`course.touched`). Take them back with
     /// [`CourseViews::into_candidates`].
     pub fn with_candidates(
         course: &'a CourseState,
         ecosystems: &impl EcosystemCatalog,
-        candidates: CandidateCache,
+        mut candidates: CandidateCache,
     ) -> Self {
+        forget_changed_candidates(&mut candidates, course);
         let views = CourseViews::new(course, ecosystems);
         *views.student_candidates.borrow_mut() = candidates;
         views

@@ -27,7 +27,7 @@ use crate::ids::{
     AssignmentId, BookContainerId, CalculationId, CourseId, EcosystemId, ExerciseId, StudentId,
 };
 use crate::log::SequenceNumber;
-use crate::projection::{forget_changed_candidates, ClueInput, CourseViews, EcosystemCatalog};
+use crate::projection::{ClueInput, CourseViews, EcosystemCatalog};
 use crate::scheduler::{
     build_pe, build_spe, instructor_driven_history, pe_seed, seed_from_ids, spe_seed,
     student_driven_history, student_exclusions, AlgorithmResponse, Assignment, BuiltinAlgorithm,
@@ -92,7 +92,6 @@ pub fn recalculate_salted(
         candidates,
         ..
     } = state;
-    forget_changed_candidates(&mut candidates.0, course);
     let views = CourseViews::with_candidates(course, catalog, std::mem::take(&mut candidates.0));
     let mut out = Outcome {
         failures: matrices.failures.clone(),
