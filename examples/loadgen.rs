@@ -22,8 +22,11 @@
 //! probe student, alone in a probe course, answers once; freshness is the
 //! time from that answer's acknowledgement until fetch_student_clues for
 //! the probe student reports `Biglearn-Lag-Events: 0`, i.e. the engine has
-//! processed that answer (the probe course gets no other events, so lag 0
-//! means exactly that). A probe that does not get there within
+//! processed that answer. Probes take 16 probe courses in turn
+//! (`world::PROBE_COURSES`), so no other answer is waiting in a probe's
+//! course unless the engine is more than 16 probe intervals behind; then
+//! lag 0 also waits for the later probe, and the figure errs high, never
+//! low. A probe that does not get there within
 //! `--freshness-timeout-s` is counted as timed out. Probes count neither in
 //! the latency nor in the achieved rate. The summary (`loadgen/report.rs`)
 //! says on each line what it counts.
@@ -320,7 +323,7 @@ async fn load(args: &Args) -> Result<(Summary, Arc<Stats>), String> {
             probes
                 .run(start, |n, scheduled| {
                     stats.probes.fetch_add(1, Ordering::Relaxed);
-                    let student = world.probe_student();
+                    let student = world.probe_student(n);
                     let seq =
                         next_seq[world.course_of(student) as usize].fetch_add(1, Ordering::Relaxed);
                     let body = world.response_body(student, n % TRIALS, seq, n % 2 == 0);

@@ -378,6 +378,12 @@ impl SqliteBackend {
         }
     }
 
+    /// Whether an event append is waiting for the writer: a long derived
+    /// write (several course commits) ends its transaction early then.
+    pub(crate) fn appends_waiting(&self) -> bool {
+        self.appends_waiting.load(Ordering::SeqCst) > 0
+    }
+
     /// Applies the pending embedded migrations.
     pub(crate) fn migrate(&self) -> Result<(), StoreError> {
         let mut conn = self.writer()?;

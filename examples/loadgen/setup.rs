@@ -1,5 +1,5 @@
 //! Creating the world on the server before the load: the ecosystem, every
-//! course (and the probe course), one roster per course and one assignment
+//! course (and the probe courses), one roster per course and one assignment
 //! per student. Calls run a few at a time, each retried like the load's
 //! (same body, so a retry is a harmless replay), and a progress bar per
 //! phase shows on a terminal: a million students take a while.
@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 
 use crate::calls::{Client, Transport};
 use crate::progress;
-use crate::world::World;
+use crate::world::{World, PROBE_COURSES};
 
 /// A roster event replaces the course's whole roster, so a course's
 /// students travel in one update_rosters call; at about 200 bytes a student
@@ -28,14 +28,14 @@ const STUDENTS_PER_CALL: u64 = 1000;
 const PARALLEL: usize = 4;
 
 /// Creates the world; returns each course's next sequence number (the
-/// probe course last).
+/// probe courses last).
 pub async fn setup<T: Transport>(
     api: &Client<T>,
     world: &Arc<World>,
 ) -> Result<Arc<Vec<AtomicU64>>, String> {
     api.must_with_retries("create_ecosystem", &world.ecosystem_body())
         .await?;
-    let courses = world.courses + 1;
+    let courses = world.all_courses();
 
     let bar = progress::bar(courses, "courses");
     let jobs = (0..courses).map(|c| {
@@ -50,7 +50,7 @@ pub async fn setup<T: Transport>(
     parallel(jobs, &bar).await?;
     bar.finish_and_clear();
 
-    let bar = progress::bar(world.students + 1, "rosters");
+    let bar = progress::bar(world.all_students(), "rosters");
     let mut groups: Vec<Vec<u64>> = Vec::new();
     let mut size = 0;
     for c in 0..courses {
@@ -84,8 +84,8 @@ pub async fn setup<T: Transport>(
     parallel(jobs, &bar).await?;
     bar.finish_and_clear();
 
-    let bar = progress::bar(world.students + 1, "assignments");
-    let everyone = world.students + 1;
+    let bar = progress::bar(world.all_students(), "assignments");
+    let everyone = world.all_students();
     let jobs = (0..everyone)
         .step_by(STUDENTS_PER_CALL as usize)
         .map(|first| {
@@ -108,8 +108,8 @@ pub async fn setup<T: Transport>(
     bar.finish_and_clear();
 
     eprintln!(
-        "setup: 1 ecosystem, {} courses, {} students, {} assignments (+1 probe course and student)",
-        world.courses, world.students, world.students
+        "setup: 1 ecosystem, {} courses, {} students, {} assignments (+{} probe courses of one student)",
+        world.courses, world.students, world.students, PROBE_COURSES
     );
     Ok(Arc::new(
         (0..courses)
@@ -135,7 +135,7 @@ pub async fn wait_for_engine<T: Transport>(
     timeout: Duration,
 ) -> Result<Duration, String> {
     let started = std::time::Instant::now();
-    let courses = world.courses + 1;
+    let courses = world.all_courses();
     let reads: Vec<serde_json::Value> = (0..courses)
         .step_by(COURSES_PER_LAG_READ as usize)
         .map(|first| {
@@ -289,11 +289,13 @@ mod tests {
                 other => panic!("unexpected call {other}"),
             }
         }
-        assert_eq!(courses, 3);
+        assert_eq!(courses, 2 + PROBE_COURSES);
         assert_eq!(rosters[&world.course(0)], [(1, 1250)]);
         assert_eq!(rosters[&world.course(1)], [(1, 1250)]);
-        assert_eq!(rosters[&world.course(2)], [(1, 1)]);
-        for c in 0..3 {
+        for probe in 2..2 + PROBE_COURSES {
+            assert_eq!(rosters[&world.course(probe)], [(1, 1)]);
+        }
+        for c in 0..2 + PROBE_COURSES {
             let mut seen = numbers[&world.course(c)].clone();
             seen.sort_unstable();
             let size = world.course_size(c);

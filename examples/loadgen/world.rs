@@ -1,6 +1,7 @@
 //! The synthetic world the load runs against: one ecosystem, `courses`
 //! courses with one period each, `students` students spread over them, one
-//! homework assignment per student; and the bodies Tutor would send.
+//! homework assignment per student, and [`PROBE_COURSES`] probe courses of
+//! one probe student each; and the bodies Tutor would send.
 
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -9,6 +10,13 @@ pub const PAGES: u64 = 5;
 pub const PER_PAGE: u64 = 10;
 pub const TRIALS: u64 = 5;
 const T0: &str = "2017-08-01T12:00:00.000000Z";
+/// Probe courses, each with one probe student. Probes take them in turn,
+/// so a probe's course has no other answer in flight unless the engine is
+/// more than `PROBE_COURSES` probe intervals behind (0.8 s at 20 probes
+/// per second): lag 0 then means exactly "this answer was processed", not
+/// "no later probe is waiting". Past that, lag 0 waits for the later probe
+/// too, so the figure can only come out too high, never too low.
+pub const PROBE_COURSES: u64 = 16;
 
 /// Ids derived from the run id, so reruns against one database never clash.
 pub struct World {
@@ -57,21 +65,32 @@ impl World {
     pub fn trial(&self, s: u64, k: u64) -> String {
         self.id(7, s * 100 + k)
     }
-    /// Regular students are spread over courses `0..courses`; the probe
-    /// student (`students`) is alone in the probe course (`courses`).
+    /// Regular students are spread over courses `0..courses`; probe
+    /// student `students + k` is alone in probe course `courses + k`.
     pub fn course_of(&self, s: u64) -> u64 {
         if s >= self.students {
-            self.courses
+            self.courses + (s - self.students)
         } else {
             s % self.courses
         }
+    }
+
+    /// Courses in all, probe courses included (they come last).
+    pub fn all_courses(&self) -> u64 {
+        self.courses + PROBE_COURSES
+    }
+
+    /// Students in all, probe students included (they come last).
+    pub fn all_students(&self) -> u64 {
+        self.students + PROBE_COURSES
     }
 
     /// The students of course `c`, in the order of their assignments'
     /// sequence numbers.
     pub fn students_of(&self, c: u64) -> impl Iterator<Item = u64> {
         let (first, step, end) = if c >= self.courses {
-            (self.students, 1, self.students + 1)
+            let probe = self.students + (c - self.courses);
+            (probe, 1, probe + 1)
         } else {
             (c, self.courses as usize, self.students)
         };
@@ -98,9 +117,10 @@ impl World {
         }
     }
 
-    /// The student whose responses measure freshness.
-    pub fn probe_student(&self) -> u64 {
-        self.students
+    /// The student whose answer measures freshness for probe `n`: the
+    /// probe students in turn ([`PROBE_COURSES`]).
+    pub fn probe_student(&self, n: u64) -> u64 {
+        self.students + n % PROBE_COURSES
     }
     pub fn page_of(&self, s: u64) -> u64 {
         1 + s % PAGES
@@ -179,7 +199,7 @@ mod tests {
     fn every_student_has_one_course_and_consecutive_numbers_in_it() {
         let world = World::new(3, 11);
         let mut seen = Vec::new();
-        for c in 0..=world.courses {
+        for c in 0..world.all_courses() {
             let students: Vec<u64> = world.students_of(c).collect();
             assert_eq!(students.len() as u64, world.course_size(c));
             for (i, s) in students.iter().enumerate() {
@@ -189,10 +209,18 @@ mod tests {
             seen.extend(students);
         }
         seen.sort_unstable();
-        assert_eq!(seen, (0..=11).collect::<Vec<_>>());
+        assert_eq!(seen, (0..world.all_students()).collect::<Vec<_>>());
+        // Probes take the probe courses in turn, each alone in its course.
+        let probe_courses: Vec<u64> = (0..2 * PROBE_COURSES)
+            .map(|n| world.course_of(world.probe_student(n)))
+            .collect();
+        let expected: Vec<u64> = (0..2 * PROBE_COURSES)
+            .map(|n| 3 + n % PROBE_COURSES)
+            .collect();
+        assert_eq!(probe_courses, expected);
         assert_eq!(
             world.students_of(3).collect::<Vec<_>>(),
-            [world.probe_student()]
+            [world.probe_student(0)]
         );
     }
 }

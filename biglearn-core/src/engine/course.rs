@@ -9,11 +9,12 @@ use super::algs::{Matrices, MatrixCache};
 use super::catch_up::{MatrixCatchUp, CATCH_UP_UNITS_PER_STEP};
 use super::ecosystems::EcosystemCache;
 use super::parts::StoredParts;
-use super::pending::{CommitKind, PendingCommit};
+use super::pending::{PendingCommit, COMMITS_PER_TRANSACTION};
 use super::recalc::{self, Outcome};
 use super::refit::{self, RefitError, RefitReport};
 use super::wake::{ecosystems_of, matrices_changed, next_wake, time_changes};
 use super::{Dirty, Engine, EngineCourseState, EngineError, StepReport};
+use crate::engine_store::CommitKind;
 use crate::engine_store::{CourseExtras, CourseSchedule, EngineStore, RecordedProblem};
 use crate::gradebook::FitResponse;
 use crate::ids::{CourseId, EcosystemId, ExerciseId, StudentId};
@@ -231,15 +232,24 @@ impl Engine {
         let due = store
             .due_courses(&self.consumer, now, WAKE_BATCH)
             .map_err(|e| self.store_error(e))?;
+        let mut group = Vec::new();
         for course in due {
             if budget == 0 {
                 break;
             }
-            if let Some(pending) = self.prepare_wake(store, course, now, &mut budget)? {
-                self.store_commit(store, pending, report)?;
+            if group.len() >= COMMITS_PER_TRANSACTION {
+                self.store_commits(store, std::mem::take(&mut group), report)?;
+            }
+            match self.prepare_wake(store, course, now, &mut budget) {
+                Ok(Some(pending)) => group.push(pending),
+                Ok(None) => {}
+                Err(error) => {
+                    self.store_commits(store, group, report)?;
+                    return Err(error);
+                }
             }
         }
-        Ok(())
+        self.store_commits(store, group, report)
     }
 
     /// Recalculates one due course: the commit to store, or `None` when

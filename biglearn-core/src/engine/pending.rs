@@ -1,19 +1,22 @@
-//! A course commit prepared by a bundle or a wake-up, stored and then
-//! counted in one place for both.
+//! Course commits prepared by bundles or wake-ups, stored (one at a time or
+//! grouped in one transaction) and then counted in one place for both.
 
 use super::course::CachedCourse;
 use super::{Engine, EngineError, StepReport};
-use crate::engine_store::{CommitOutcome, CourseCommit, CourseExtras, EngineStore};
+use crate::engine_store::{
+    CommitKind, CommitOutcome, CourseCommit, CourseExtras, EngineStore, EngineStoreError,
+    GroupedCommit,
+};
 use crate::ids::CourseId;
 
-/// How a commit is checked: a bundle's progress moves the watermark
-/// forward ([`EngineStore::commit_course_with`]); a recalculation at a
-/// wake-up requires it unchanged ([`EngineStore::commit_course_recalc`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum CommitKind {
-    Progress,
-    Recalc,
-}
+/// Most course commits prepared before they are stored together
+/// ([`EngineStore::commit_courses`]). SQLite writes every page a
+/// transaction changed to its log when it commits, and the pages that
+/// courses share (watermarks, schedules, the upper levels of the result
+/// trees) only once per transaction, so a step's commits are stored
+/// together; the bound lets the first courses of a long step land before
+/// the last are calculated.
+pub(super) const COMMITS_PER_TRANSACTION: usize = 64;
 
 /// A course commit prepared but not yet stored, with what the step counts
 /// once it is.
@@ -32,37 +35,100 @@ pub(super) struct PendingCommit {
     pub(super) catch_up_units: usize,
 }
 
+impl PendingCommit {
+    fn grouped(&self) -> GroupedCommit<'_> {
+        GroupedCommit {
+            kind: self.kind,
+            commit: &self.commit,
+            extras: &self.extras,
+        }
+    }
+
+    /// The error of a refused store of this commit.
+    fn write_error(&self, engine: &Engine, source: EngineStoreError) -> EngineError {
+        EngineError::Write {
+            consumer: engine.consumer.clone(),
+            what: match self.kind {
+                CommitKind::Progress => format!("{} through {}", self.name, self.commit.through),
+                CommitKind::Recalc => format!("{} recalculated at its wake-up", self.name),
+            },
+            source,
+        }
+    }
+}
+
 impl Engine {
-    /// Stores `pending`, counts it in `report` and keeps its state for the
-    /// course's next bundle (a stale commit's state is dropped).
+    /// Stores `pending` alone, counts it in `report` and keeps its state
+    /// for the course's next commit (a stale commit's state is dropped).
     pub(super) fn store_commit(
         &mut self,
         store: &impl EngineStore,
         pending: PendingCommit,
         report: &mut StepReport,
     ) -> Result<(), EngineError> {
+        let stored = match pending.kind {
+            CommitKind::Progress => store.commit_course_with(&pending.commit, &pending.extras),
+            CommitKind::Recalc => store.commit_course_recalc(&pending.commit, &pending.extras),
+        };
+        let outcome = stored.map_err(|source| pending.write_error(self, source))?;
+        self.count_commit(pending, outcome, report);
+        Ok(())
+    }
+
+    /// Stores `pending` with [`EngineStore::commit_courses`] (one
+    /// transaction per call on the SQL stores, each storing as many as the
+    /// store takes) and counts each commit as [`Engine::store_commit`]
+    /// does. When a call fails as a whole, the commits it did not store are
+    /// stored one by one instead, so the courses before a failing one still
+    /// land and the error names the course that failed.
+    pub(super) fn store_commits(
+        &mut self,
+        store: &impl EngineStore,
+        pending: Vec<PendingCommit>,
+        report: &mut StepReport,
+    ) -> Result<(), EngineError> {
+        let mut outcomes: Vec<CommitOutcome> = Vec::with_capacity(pending.len());
+        while pending.len() - outcomes.len() >= 2 {
+            let grouped: Vec<GroupedCommit<'_>> = pending[outcomes.len()..]
+                .iter()
+                .map(PendingCommit::grouped)
+                .collect();
+            match store.commit_courses(&grouped) {
+                Ok(stored) if !stored.is_empty() && stored.len() <= grouped.len() => {
+                    outcomes.extend(stored);
+                }
+                _ => break,
+            }
+        }
+        let stored = outcomes.len();
+        let mut pending = pending.into_iter();
+        for (one, outcome) in pending.by_ref().take(stored).zip(outcomes) {
+            self.count_commit(one, outcome, report);
+        }
+        for one in pending {
+            self.store_commit(store, one, report)?;
+        }
+        Ok(())
+    }
+
+    /// Counts a stored commit in `report` and keeps its state for the
+    /// course's next commit (a stale commit's state is dropped).
+    fn count_commit(
+        &mut self,
+        pending: PendingCommit,
+        outcome: CommitOutcome,
+        report: &mut StepReport,
+    ) {
         let PendingCommit {
             kind,
             course,
-            name,
             mut cached,
             commit,
             extras,
             events,
             catch_up_units,
+            ..
         } = pending;
-        let stored = match kind {
-            CommitKind::Progress => store.commit_course_with(&commit, &extras),
-            CommitKind::Recalc => store.commit_course_recalc(&commit, &extras),
-        };
-        let outcome = stored.map_err(|source| EngineError::Write {
-            consumer: self.consumer.clone(),
-            what: match kind {
-                CommitKind::Progress => format!("{name} through {}", commit.through),
-                CommitKind::Recalc => format!("{name} recalculated at its wake-up"),
-            },
-            source,
-        })?;
         match (kind, outcome) {
             (CommitKind::Progress, CommitOutcome::Stale { .. }) => report.bundles_stale += 1,
             (CommitKind::Recalc, CommitOutcome::Stale { .. }) => {}
@@ -89,6 +155,5 @@ impl Engine {
                 self.courses.put(course, cached);
             }
         }
-        Ok(())
     }
 }

@@ -184,6 +184,32 @@ pub trait EngineStore: BundleLog {
         extras: &CourseExtras,
     ) -> Result<CommitOutcome, EngineStoreError>;
 
+    /// Stores course commits in order, each checked as its [`CommitKind`]
+    /// says, and returns the outcome of each one stored, as if each had
+    /// been stored alone by [`EngineStore::commit_course_with`] or
+    /// [`EngineStore::commit_course_recalc`]. It may store only the first
+    /// few (at least one when `commits` is not empty); the caller stores
+    /// the rest with another call.
+    ///
+    /// An engine step commits the bundles of many courses; a store that
+    /// pays a fixed price per transaction (SQLite writes every changed page
+    /// to its log at each commit) stores several in one transaction, and
+    /// then an error stores none of them; SQLite ends the transaction early
+    /// when an event append waits for its single writer. This default
+    /// stores them all, one by one, and stops at the first error.
+    fn commit_courses(
+        &self,
+        commits: &[GroupedCommit<'_>],
+    ) -> Result<Vec<CommitOutcome>, EngineStoreError> {
+        commits
+            .iter()
+            .map(|grouped| match grouped.kind {
+                CommitKind::Progress => self.commit_course_with(grouped.commit, grouped.extras),
+                CommitKind::Recalc => self.commit_course_recalc(grouped.commit, grouped.extras),
+            })
+            .collect()
+    }
+
     /// The schedule `consumer` committed last for `course`.
     fn course_schedule(
         &self,

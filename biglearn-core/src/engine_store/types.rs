@@ -523,6 +523,30 @@ pub struct CourseCommit {
     pub problems: Vec<RecordedProblem>,
 }
 
+/// How a course commit is checked against the consumer's watermark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommitKind {
+    /// A bundle's progress: the watermark moves forward to the commit's
+    /// `through` ([`crate::engine_store::EngineStore::commit_course_with`]).
+    Progress,
+    /// A recalculation without new events (a wake-up, a new matrix): the
+    /// watermark must equal `through` and does not move
+    /// ([`crate::engine_store::EngineStore::commit_course_recalc`]).
+    Recalc,
+}
+
+/// One course commit of a group stored by
+/// [`crate::engine_store::EngineStore::commit_courses`].
+#[derive(Debug, Clone, Copy)]
+pub struct GroupedCommit<'a> {
+    /// How the commit is checked.
+    pub kind: CommitKind,
+    /// The course's state, results and problems.
+    pub commit: &'a CourseCommit,
+    /// What it stores besides them.
+    pub extras: &'a crate::engine_store::CourseExtras,
+}
+
 /// What a monotonic save did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommitOutcome {

@@ -14,10 +14,12 @@ use crate::scheduler::ClueData;
 use super::fixtures::*;
 
 mod concurrency;
+mod group;
 mod parts;
 mod refit;
 mod results;
 pub use concurrency::*;
+pub use group::*;
 pub use parts::*;
 pub use refit::*;
 pub use results::*;
@@ -547,6 +549,8 @@ macro_rules! __engine_conformance_checks {
             engine_recalc_commit_needs_the_watermark,
             engine_wake_up_queue,
             engine_refit_saves_matrix_and_thresholds,
+            engine_grouped_commits_store_like_single_ones,
+            engine_grouped_commit_error_stores_nothing_after_it,
         ] }
     };
 }

@@ -2,7 +2,9 @@
 // the same per-backend module as `shared_queries.rs`, whose imports and
 // helpers they use.
 
-use biglearn_core::engine_store::{CourseExtras, CourseSchedule, StateBlob};
+use biglearn_core::engine_store::{
+    CommitKind, CourseExtras, CourseSchedule, GroupedCommit, StateBlob,
+};
 use biglearn_core::gradebook::FitResponse;
 use biglearn_core::ids::{ExerciseGroupId, ExerciseId, ResponseId, StudentId};
 use biglearn_core::time::Instant;
@@ -154,6 +156,27 @@ pub(crate) fn commit_course_recalc(
     store_course_rows(conn, commit, &course_uuid)?;
     store_extras(conn, &commit.consumer, &course_uuid, extras)?;
     Ok(CommitOutcome::Committed)
+}
+
+/// [`biglearn_core::engine_store::EngineStore::commit_courses`]: the
+/// commits in order, in this one transaction, until `others_waiting` says
+/// another writer waits (after at least one); the outcomes of those stored.
+pub(crate) fn commit_courses(
+    conn: &mut Conn,
+    commits: &[GroupedCommit<'_>],
+    others_waiting: &dyn Fn() -> bool,
+) -> QResult<Vec<CommitOutcome>> {
+    let mut outcomes = Vec::with_capacity(commits.len());
+    for grouped in commits {
+        outcomes.push(match grouped.kind {
+            CommitKind::Progress => commit_course_with(conn, grouped.commit, grouped.extras)?,
+            CommitKind::Recalc => commit_course_recalc(conn, grouped.commit, grouped.extras)?,
+        });
+        if others_waiting() {
+            break;
+        }
+    }
+    Ok(outcomes)
 }
 
 /// [`biglearn_core::engine_store::EngineStore::course_schedule`].

@@ -39,14 +39,14 @@ fn eco(n: u128) -> EcosystemId {
     EcosystemId::from_uuid(Uuid::from_u128(n))
 }
 
-fn schedule(wake: Option<i64>, ecosystems: &[u128]) -> CourseSchedule {
+pub(super) fn schedule(wake: Option<i64>, ecosystems: &[u128]) -> CourseSchedule {
     CourseSchedule {
         wake_at: wake.map(Instant::from_micros),
         ecosystems: ecosystems.iter().map(|e| eco(*e)).collect(),
     }
 }
 
-fn stored_schedule(store: &dyn EngineStore, course_n: u128) -> Option<CourseSchedule> {
+pub(super) fn stored_schedule(store: &dyn EngineStore, course_n: u128) -> Option<CourseSchedule> {
     ok(
         store.course_schedule(&consumer("engine"), course_id(course_n)),
         "course_schedule",
