@@ -6,8 +6,8 @@
 //! In-memory databases (`:memory:`) exist per connection, so there every read
 //! goes through the writer connection.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use biglearn_core::log::{plan_append, AppendReceipt, AppendRejection, AppendRequest, StoreError};
@@ -127,13 +127,20 @@ fn main_file(conn: &mut SqliteConnection) -> Result<std::path::PathBuf, StoreErr
         .ok_or_else(|| StoreError::Config("SQLite reports no file for the main database".into()))
 }
 
-/// Writer-only pragmas. The write-ahead log is checkpointed every 4000
-/// pages (16 MiB at the default page size) instead of SQLite's 1000: group
-/// commits write a few hundred pages each, and fewer, larger checkpoints
-/// keep the commit path shorter at the same durability. For file
-/// databases a background thread ([`Checkpointer`]) does most of the
-/// copying, so the writer's own checkpoints find little left to do.
-const WRITER_PRAGMAS: &str = "PRAGMA wal_autocheckpoint = 4000;";
+/// Writer-only pragmas. For file databases a background thread
+/// ([`Checkpointer`]) copies the write-ahead log and has the writer
+/// restart it when it passes 16,384 pages; the writer's own checkpoint
+/// (after a commit that leaves the log longer than 32,768 pages, where
+/// SQLite's default is 1,000) is only the fallback should that thread fall
+/// behind: it would run inside the commit, with the writer held. A
+/// restarted log file is cut back to 64 MiB.
+const WRITER_PRAGMAS: &str =
+    "PRAGMA wal_autocheckpoint = 32768; PRAGMA journal_size_limit = 67108864;";
+
+/// `busy_timeout` while the writer restarts the log: readers of older
+/// snapshots finish within milliseconds; one that does not leaves the
+/// restart to a later write rather than stall the engine.
+const RESTART_BUSY_MS: u32 = 200;
 
 /// Whether a file store at these options flushes its log itself
 /// ([`LogSync`]) instead of letting SQLite flush inside every commit.
@@ -192,6 +199,8 @@ pub(crate) struct SqliteBackend {
     appends_waiting: AtomicUsize,
     /// Background checkpoints (file databases only); stops when dropped.
     _checkpointer: Option<Checkpointer>,
+    /// Set by the checkpointer when the log should be restarted.
+    log_restart_due: Arc<AtomicBool>,
     /// Flushes the log after durable writes (files at `FULL` or `EXTRA`).
     log_sync: Option<Box<LogSync>>,
     readers: Option<Pool<ConnectionManager<SqliteConnection>>>,
@@ -241,12 +250,14 @@ impl SqliteBackend {
         } else {
             Some(Box::new(LogSync::new(&main_file(&mut writer)?)))
         };
+        let log_restart_due = Arc::new(AtomicBool::new(false));
         let checkpointer = if is_memory(path) {
             None
         } else {
             Some(Checkpointer::start(
                 path,
                 &connection_pragmas(&options, false),
+                Arc::clone(&log_restart_due),
             )?)
         };
         let readers = if is_memory(path) || options.readers == 0 {
@@ -272,6 +283,7 @@ impl SqliteBackend {
             writer: Mutex::new(writer),
             appends_waiting: AtomicUsize::new(0),
             _checkpointer: checkpointer,
+            log_restart_due,
             log_sync,
             readers,
         })
@@ -327,8 +339,10 @@ impl SqliteBackend {
     ) -> Result<T, StoreError> {
         let mut conn = self.writer()?;
         let result = retrying(|| conn.immediate_transaction(|c| write(c)))
-            .map_err(|e| e.into_store(BACKEND, operation))?;
+            .map_err(|e| e.into_store(BACKEND, operation));
+        self.restart_log_if_due(&mut conn);
         drop(conn);
+        let result = result?;
         self.make_durable()?;
         Ok(result)
     }
@@ -361,8 +375,37 @@ impl SqliteBackend {
     ) -> Result<T, StoreError> {
         self.let_appends_go_first();
         let mut conn = self.writer()?;
-        retrying(|| conn.immediate_transaction(|c| write(c)))
-            .map_err(|e| e.into_store(BACKEND, operation))
+        let result = retrying(|| conn.immediate_transaction(|c| write(c)))
+            .map_err(|e| e.into_store(BACKEND, operation));
+        self.restart_log_if_due(&mut conn);
+        result
+    }
+
+    /// Marks a restart of the log due, as the checkpointer does.
+    #[cfg(test)]
+    pub(crate) fn mark_log_restart_due(&self) {
+        self.log_restart_due.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a restart of the log is due.
+    #[cfg(test)]
+    pub(crate) fn log_restart_is_due(&self) -> bool {
+        self.log_restart_due.load(Ordering::SeqCst)
+    }
+
+    /// Restarts the write-ahead log when the checkpointer asked for it
+    /// ([`crate::checkpoint`]); the caller holds the writer, so no frame is
+    /// written meanwhile. A restart that fails (a reader held on) is asked
+    /// for again by the checkpointer's next pass.
+    fn restart_log_if_due(&self, conn: &mut SqliteConnection) {
+        if !self.log_restart_due.swap(false, Ordering::SeqCst) {
+            return;
+        }
+        let busy = self.options.busy_timeout.as_millis().min(i32::MAX as u128);
+        let _ = conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {RESTART_BUSY_MS}; PRAGMA wal_checkpoint(RESTART); \
+             PRAGMA busy_timeout = {busy};"
+        ));
     }
 
     /// Waits (briefly, yielding) while an event append waits for the
@@ -433,8 +476,10 @@ impl SqliteBackend {
                 Ok(plan.outcomes)
             })
         })
-        .map_err(|e: TxError| e.into_store(BACKEND, operation))?;
+        .map_err(|e: TxError| e.into_store(BACKEND, operation));
+        self.restart_log_if_due(&mut conn);
         drop(conn);
+        let outcomes = outcomes?;
         self.make_durable()?;
         Ok(outcomes)
     }
