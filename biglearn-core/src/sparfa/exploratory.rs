@@ -292,11 +292,19 @@ pub(crate) fn residual_correlation(base: &FitOutput, cells: &CellMatrix) -> Vec<
             let p = sigmoid(model.intercepts[q] + loading(q) * ability(l));
             residuals.push((q, f64::from(u8::from(y)) - p));
         }
-        for &(a, ra) in &residuals {
-            for &(b, rb) in &residuals {
+        // One triangle (the learner's questions come sorted, so a ≤ b), mirrored below:
+        // `ra · rb` and `rb · ra` are the same number.
+        for (i, &(a, ra)) in residuals.iter().enumerate() {
+            for &(b, rb) in &residuals[i..] {
                 cross[a * nq + b] += ra * rb;
                 count[a * nq + b] += 1;
             }
+        }
+    }
+    for a in 0..nq {
+        for b in 0..a {
+            cross[a * nq + b] = cross[b * nq + a];
+            count[a * nq + b] = count[b * nq + a];
         }
     }
     let mut correlation = vec![0.0; nq * nq];

@@ -19,7 +19,8 @@
 //! `pooled`).
 //!
 //! The learner half-step is over-relaxed (`LEARNER_RELAXATION`); the returned `U` is
-//! the exact MAP for the returned `W`, `d`.
+//! the exact MAP for the returned `W`, `d`. When the block gradients show a slow linear
+//! mode, the iterate jumps along it, kept only when J falls (see `extrapolate`).
 //!
 //! Blocks within a half-step do not interact, so the `parallel` feature runs them on
 //! rayon and the result stays bit-identical to the sequential run. The start is §4.5's
@@ -29,6 +30,7 @@
 //! iteration is below it), or J changed by less than [`FitOptions::relative_tolerance`]
 //! (§4.6's outer rule; off by default).
 
+mod extrapolate;
 mod gauge;
 mod learners;
 pub(crate) mod math;
@@ -55,6 +57,9 @@ pub const OBJECTIVE_EVERY: usize = 10;
 /// exactly the tolerance they would stop improving just where the stopping rule looks,
 /// and the largest gradient would hover around it for many iterations.
 const BLOCK_TOLERANCE: f64 = 0.1;
+
+/// Coordinate sweeps per learner of a validation fit's finish (see [`Finish`]).
+const VALIDATION_POLISH_SWEEPS: usize = 2;
 
 /// Over-relaxation of the learner half-step. Alternating exact block steps on the
 /// bilinear data term converge linearly, slowed by the coupling of `U` and `W`; stepping
@@ -205,9 +210,11 @@ pub fn fit_from(
 pub(crate) enum Finish {
     /// `U` polished to the exact MAP and the pooled loadings computed: a fit to keep.
     Exact,
-    /// `U` polished only to a tenth of the gradient tolerance and no pooled loadings:
-    /// a validation fit, only scored and used as a warm start. On small sets the
-    /// exact finish cost more than the four iterations of such a fit.
+    /// `U` polished only to a tenth of the gradient tolerance, no pooled loadings and
+    /// no J (the output's `objective` is NaN; J is not computed during the fit either
+    /// unless the relative-change rule asks for it): a validation fit, only scored and
+    /// used as a warm start. On small sets the exact finish cost more than the four
+    /// iterations of such a fit.
     Validation,
 }
 
@@ -257,6 +264,7 @@ pub(crate) fn fit_until(
     let mut iterations = 0;
     let mut converged = cells.is_empty();
     let mut screen_next = false;
+    let mut extrapolation = extrapolate::Extrapolation::new();
     let polish = LearnerStep {
         data: pen.data,
         prior: pen.learner,
@@ -290,9 +298,11 @@ pub(crate) fn fit_until(
         // J costs a logarithm per cell: it is computed when a stopping rule needs it
         // (the relative-change rule) and every few iterations for progress reports.
         // Screening does not need it: it reads gradients only.
+        // Validation fits are only scored on held-out cells: they skip it unless the
+        // relative-change rule needs it.
         let want_loss = options.relative_tolerance > 0.0
-            || iterations % OBJECTIVE_EVERY == 0
-            || iterations == options.max_iterations;
+            || (finish == Finish::Exact
+                && (iterations % OBJECTIVE_EVERY == 0 || iterations == options.max_iterations));
         let question_step = QuestionStep {
             penalties: pen,
             fixed_loadings: options.fixed_loadings,
@@ -358,6 +368,13 @@ pub(crate) fn fit_until(
         // noisy, and with thousands of learners per question its noise alone would push
         // many off-hint gradients past λ_H̄.
         screen_next = (iterations >= 10 && iterations % 5 == 0) || small || stalled;
+        if !converged {
+            let mut j = |p: &[QuestionParams], u: &[f64]| {
+                super::kkt::objective(&to_model(p, hints, question_ids, pen), u, cells)
+            };
+            let state = (&mut params, &mut u);
+            extrapolation.after_iteration(iterations, gradient, state, &mut j);
+        }
         progress(&IterationReport {
             iteration: iterations,
             objective: new_objective,
@@ -372,12 +389,16 @@ pub(crate) fn fit_until(
         Finish::Exact => polish,
         Finish::Validation => LearnerStep {
             tolerance: 0.1 * options.gradient_tolerance,
+            sweeps: VALIDATION_POLISH_SWEEPS,
             ..polish
         },
     };
     learner_half_step(cells, params.as_slice(), &mut u, k_count, polish);
     let mut model = to_model(&params, hints, question_ids, pen);
-    let objective = super::kkt::objective(&model, &u, cells);
+    let objective = match finish {
+        Finish::Exact => super::kkt::objective(&model, &u, cells),
+        Finish::Validation => f64::NAN,
+    };
     if !options.fixed_loadings && finish == Finish::Exact {
         model.pooled_loadings = pooled::pooled_loadings(&model, &u, cells);
     }
