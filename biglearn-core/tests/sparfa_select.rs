@@ -3,7 +3,9 @@
 
 #![allow(clippy::unwrap_used)] // tests panic on unexpected errors by design
 
-use biglearn_core::sparfa::baselines::{train, Lambda, ModelKind, TrainOptions, AUTO_GRID};
+use biglearn_core::sparfa::baselines::{
+    train, Lambda, ModelKind, TrainOptions, TrainOutput, AUTO_GRID,
+};
 use biglearn_core::sparfa::data::CellMatrix;
 use biglearn_core::sparfa::error::SparfaError;
 use biglearn_core::sparfa::eval::{evaluate, split_cells};
@@ -88,16 +90,21 @@ fn warm_start_of_the_wrong_size_is_an_error() {
     assert!(err.to_string().contains("(7, 1)"), "{err}");
 }
 
-#[test]
-fn exploratory_model_has_two_distinct_factors() {
-    let data = synthetic(300, 30, 2);
+/// The exploratory model fitted on all cells of a synthetic set.
+fn exploratory_fit(learners: usize, questions: usize, concepts: usize) -> TrainOutput {
+    let data = synthetic(learners, questions, concepts);
     let set = &data.responses;
     let options = TrainOptions {
         kind: ModelKind::Exploratory,
         lambda: Lambda::Scaled(2.0),
         ..TrainOptions::default()
     };
-    let out = train(set, set.cells(), &data.hints, &options, &mut |_| {}).unwrap();
+    train(set, set.cells(), &data.hints, &options, &mut |_| {}).unwrap()
+}
+
+#[test]
+fn exploratory_model_has_two_distinct_factors() {
+    let out = exploratory_fit(300, 30, 2);
     let model = &out.fit.model;
     assert_eq!(model.concept_ids, vec!["factor1", "factor2"]);
     assert!(out.fit.converged);
@@ -115,14 +122,7 @@ fn exploratory_model_has_two_distinct_factors() {
 /// to 29 and ended at a J no higher.
 #[test]
 fn exploratory_fit_is_not_held_up_by_its_slow_mode() {
-    let data = synthetic(400, 40, 3);
-    let set = &data.responses;
-    let options = TrainOptions {
-        kind: ModelKind::Exploratory,
-        lambda: Lambda::Scaled(2.0),
-        ..TrainOptions::default()
-    };
-    let out = train(set, set.cells(), &data.hints, &options, &mut |_| {}).unwrap();
+    let out = exploratory_fit(400, 40, 3);
     assert!(out.fit.converged);
     assert!(
         out.fit.iterations <= 40,
