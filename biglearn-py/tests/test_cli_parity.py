@@ -87,8 +87,12 @@ def test_two_concepts_without_hints_match_cli_exploratory(sparfa_cli, data_dir, 
     assert model.W.shape == (frame["question"].nunique(), 2)
     assert model.fitted_lambda_ == pytest.approx(cli["lambda"], rel=1e-12)
     scores = model.score(test, metric="all", unseen="prior")
+    # The exploratory fit extrapolates along its slow mode when the gradient
+    # contracts at a steady rate (fit/extrapolate.rs), and where it stops then
+    # moves within the fit's tolerance: the binding and the CLI agree to about
+    # 5e-9 in log-loss on lsat7 (1e-9 before the extrapolation).
     for metric in METRICS:
-        assert scores[metric] == pytest.approx(cli[metric], abs=1e-9), metric
+        assert scores[metric] == pytest.approx(cli[metric], abs=1e-7), metric
 
 
 def test_two_concepts_auto_lambda_matches_cli(sparfa_cli, data_dir, tmp_path):
