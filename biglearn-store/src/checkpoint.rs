@@ -7,18 +7,16 @@
 //! the server's latency). Here a thread with its own connection runs a
 //! `PASSIVE` checkpoint every [`INTERVAL`]: it copies the log while writers
 //! keep appending and never waits for anyone. The writer's automatic
-//! checkpoint stays on: only it can restart the log from its beginning
-//! (that needs a moment when no new frame is being written), and with the
-//! copying done here it has only the last few frames left to copy.
+//! checkpoint stays on only as a fallback, at a high threshold.
 //!
-//! A passive checkpoint never restarts the log: under steady load some
+//! Neither checkpoint restarts the log by itself under steady load: some
 //! reader always holds a recent snapshot and new frames keep coming, so
 //! the log is never wholly copied at a moment when no writer writes, and
 //! it grew without end (2.8 GB after 20 s at 3,000 responses/s; every page
 //! lookup searches a wal-index that grows with it). So when a passive
 //! checkpoint finds the log longer than [`RESTART_AFTER_FRAMES`], this
 //! thread marks a restart due, and the store's writer runs a `RESTART`
-//! checkpoint at the end of its next derived write
+//! checkpoint at the end of its next write
 //! ([`crate::sqlite::SqliteBackend`]): holding the writer, it copies the
 //! few frames left, waits briefly for the readers of older snapshots, and
 //! the next commit writes the log from its start again.

@@ -9,13 +9,12 @@ use super::algs::{Matrices, MatrixCache};
 use super::catch_up::{MatrixCatchUp, CATCH_UP_UNITS_PER_STEP};
 use super::ecosystems::EcosystemCache;
 use super::parts::StoredParts;
-use super::pending::{PendingCommit, COMMITS_PER_TRANSACTION};
+use super::pending::PendingCommit;
 use super::recalc::{self, Outcome};
 use super::refit::{self, RefitError, RefitReport};
 use super::wake::{ecosystems_of, matrices_changed, next_wake, time_changes};
 use super::{Dirty, Engine, EngineCourseState, EngineError, StepReport};
-use crate::engine_store::CommitKind;
-use crate::engine_store::{CourseExtras, CourseSchedule, EngineStore, RecordedProblem};
+use crate::engine_store::{CommitKind, CourseExtras, CourseSchedule, EngineStore, RecordedProblem};
 use crate::gradebook::FitResponse;
 use crate::ids::{CourseId, EcosystemId, ExerciseId, StudentId};
 use crate::log::SequenceNumber;
@@ -226,30 +225,25 @@ impl Engine {
         &mut self,
         store: &impl EngineStore,
         now: Instant,
-        mut budget: usize,
+        budget: usize,
         report: &mut StepReport,
     ) -> Result<(), EngineError> {
         let due = store
             .due_courses(&self.consumer, now, WAKE_BATCH)
             .map_err(|e| self.store_error(e))?;
-        let mut group = Vec::new();
-        for course in due {
-            if budget == 0 {
-                break;
-            }
-            if group.len() >= COMMITS_PER_TRANSACTION {
-                self.store_commits(store, std::mem::take(&mut group), report)?;
-            }
-            match self.prepare_wake(store, course, now, &mut budget) {
-                Ok(Some(pending)) => group.push(pending),
-                Ok(None) => {}
-                Err(error) => {
-                    self.store_commits(store, group, report)?;
-                    return Err(error);
-                }
-            }
-        }
-        self.store_commits(store, group, report)
+        let budget = std::cell::Cell::new(budget);
+        self.prepare_and_store(
+            store,
+            due.into_iter().map(|course| (course, course)),
+            report,
+            || budget.get() == 0,
+            |engine, course| {
+                let mut left = budget.get();
+                let prepared = engine.prepare_wake(store, course, now, &mut left);
+                budget.set(left);
+                prepared
+            },
+        )
     }
 
     /// Recalculates one due course: the commit to store, or `None` when

@@ -62,9 +62,8 @@ pub use state::EngineCourseState;
 
 use std::collections::BTreeMap;
 
-use crate::engine_store::CommitKind;
 use crate::engine_store::{
-    CourseCommit, EngineStore, EngineStoreError, RecordedProblem, ResultWrite,
+    CommitKind, CourseCommit, EngineStore, EngineStoreError, RecordedProblem, ResultWrite,
 };
 use crate::ids::{AssignmentId, CourseContainerId, CourseId, StudentId};
 use crate::log::{Bundle, BundleLimits, ConsumerName, SequenceNumber, StoreError};
@@ -73,7 +72,7 @@ use crate::time::Instant;
 pub use course::DEFAULT_CACHE_BYTES;
 use course::{calculate, failure_problems, BundleExtras, CachedCourse, CourseCache};
 use parts::StoredParts;
-use pending::{PendingCommit, COMMITS_PER_TRANSACTION};
+use pending::PendingCommit;
 
 use ecosystems::EcosystemCache;
 
@@ -336,7 +335,7 @@ impl Engine {
     }
 
     /// One step: syncs ecosystems, processes and commits the next course
-    /// bundles (see the module docs; up to [`COMMITS_PER_TRANSACTION`]
+    /// bundles (see the module docs; up to [`pending::COMMITS_PER_TRANSACTION`]
     /// courses per store transaction), then recalculates the courses whose
     /// wake-up passed ([`Engine::wake_due`]), with less catch-up for new
     /// matrices the more events the step applied
@@ -354,26 +353,13 @@ impl Engine {
         let bundles = store
             .next_bundles(&self.consumer, self.limits)
             .map_err(|e| self.store_error(e))?;
-        let mut group = Vec::new();
-        for bundle in &bundles {
-            if group.len() >= COMMITS_PER_TRANSACTION
-                || group
-                    .iter()
-                    .any(|p: &PendingCommit| p.course == bundle.course)
-            {
-                self.store_commits(store, std::mem::take(&mut group), &mut report)?;
-            }
-            match self.prepare_bundle(store, bundle, now) {
-                Ok(Some(pending)) => group.push(pending),
-                Ok(None) => {}
-                Err(error) => {
-                    // What was prepared before the failing bundle lands.
-                    self.store_commits(store, group, &mut report)?;
-                    return Err(error);
-                }
-            }
-        }
-        self.store_commits(store, group, &mut report)?;
+        self.prepare_and_store(
+            store,
+            bundles.iter().map(|bundle| (bundle.course, bundle)),
+            &mut report,
+            || false,
+            |engine, bundle| engine.prepare_bundle(store, bundle, now),
+        )?;
         let budget = catch_up::catch_up_budget(report.events_applied);
         self.wake_due_within(store, now, budget, &mut report)?;
         Ok(report)

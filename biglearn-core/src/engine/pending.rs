@@ -66,11 +66,10 @@ impl Engine {
         pending: PendingCommit,
         report: &mut StepReport,
     ) -> Result<(), EngineError> {
-        let stored = match pending.kind {
-            CommitKind::Progress => store.commit_course_with(&pending.commit, &pending.extras),
-            CommitKind::Recalc => store.commit_course_recalc(&pending.commit, &pending.extras),
-        };
-        let outcome = stored.map_err(|source| pending.write_error(self, source))?;
+        let outcome = pending
+            .grouped()
+            .store_alone(store)
+            .map_err(|source| pending.write_error(self, source))?;
         self.count_commit(pending, outcome, report);
         Ok(())
     }
@@ -109,6 +108,39 @@ impl Engine {
             self.store_commit(store, one, report)?;
         }
         Ok(())
+    }
+
+    /// Prepares one commit per item with `prepare` and stores them in
+    /// groups of up to [`COMMITS_PER_TRANSACTION`] ([`Engine::store_commits`]);
+    /// a course already in the group is stored first, so a group holds each
+    /// course once. When `prepare` fails, what was prepared before lands and
+    /// the error is returned. `stop` ends the loop early (before an item).
+    pub(super) fn prepare_and_store<S: EngineStore, T>(
+        &mut self,
+        store: &S,
+        items: impl IntoIterator<Item = (CourseId, T)>,
+        report: &mut StepReport,
+        mut stop: impl FnMut() -> bool,
+        mut prepare: impl FnMut(&mut Self, T) -> Result<Option<PendingCommit>, EngineError>,
+    ) -> Result<(), EngineError> {
+        let mut group: Vec<PendingCommit> = Vec::new();
+        for (course, item) in items {
+            if stop() {
+                break;
+            }
+            if group.len() >= COMMITS_PER_TRANSACTION || group.iter().any(|p| p.course == course) {
+                self.store_commits(store, std::mem::take(&mut group), report)?;
+            }
+            match prepare(self, item) {
+                Ok(Some(pending)) => group.push(pending),
+                Ok(None) => {}
+                Err(error) => {
+                    self.store_commits(store, group, report)?;
+                    return Err(error);
+                }
+            }
+        }
+        self.store_commits(store, group, report)
     }
 
     /// Counts a stored commit in `report` and keeps its state for the

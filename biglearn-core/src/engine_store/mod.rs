@@ -203,10 +203,7 @@ pub trait EngineStore: BundleLog {
     ) -> Result<Vec<CommitOutcome>, EngineStoreError> {
         commits
             .iter()
-            .map(|grouped| match grouped.kind {
-                CommitKind::Progress => self.commit_course_with(grouped.commit, grouped.extras),
-                CommitKind::Recalc => self.commit_course_recalc(grouped.commit, grouped.extras),
-            })
+            .map(|grouped| grouped.store_alone(self))
             .collect()
     }
 

@@ -547,6 +547,20 @@ pub struct GroupedCommit<'a> {
     pub extras: &'a crate::engine_store::CourseExtras,
 }
 
+impl GroupedCommit<'_> {
+    /// Stores this commit alone, with the [`crate::engine_store::EngineStore`]
+    /// method its kind calls for.
+    pub fn store_alone<S: crate::engine_store::EngineStore + ?Sized>(
+        &self,
+        store: &S,
+    ) -> Result<CommitOutcome, crate::engine_store::EngineStoreError> {
+        match self.kind {
+            CommitKind::Progress => store.commit_course_with(self.commit, self.extras),
+            CommitKind::Recalc => store.commit_course_recalc(self.commit, self.extras),
+        }
+    }
+}
+
 /// What a monotonic save did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CommitOutcome {
